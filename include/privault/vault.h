@@ -1,0 +1,241 @@
+/*
+ * privault vault: subjects, identifiers, encrypted records and the access decision.
+ *
+ * A vault is a directory holding the database (vault.db, SQLite by default) and
+ * the key file (privault.key, mode 0600). The master key never enters the database.
+ * A pv_vault handle is not thread-safe: open one handle per thread.
+ *
+ * Every call that touches personal data takes the caller (who is asking) and is
+ * audited. Every read of personal data goes through the access decision.
+ */
+#ifndef PRIVAULT_VAULT_H
+#define PRIVAULT_VAULT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "privault/policy.h"
+#include "privault/time.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct pv_vault pv_vault;
+
+#define PV_ID_LEN 36          /* subject and record ids: canonical UUIDs */
+#define PV_HASH_HEX_LEN 64    /* policy versions: BLAKE2b-256 in hex */
+#define PV_ID_MAX_LEN 64      /* category, purpose and source ids */
+
+/* ---- opening ---------------------------------------------------------- */
+
+typedef struct {
+	const char *store;      /* store URL; NULL = "sqlite:DIR/vault.db" (PRIVAULT_STORE overrides) */
+	const char *key_file;   /* NULL = DIR/privault.key; the PRIVAULT_KEYS variable, when set, wins */
+	int checkpoint_every;   /* audit entries between signed checkpoints; 0 = PV_AUDIT_CHECKPOINT_EVERY */
+} pv_vault_options;
+
+/*
+ * Create a vault in `dir` (created if missing, must be empty of a vault):
+ * a new key file with mode 0600, the database with its schema, and the policy
+ * at `policy_path` as the first policy version. opts may be NULL.
+ * PV_EEXISTS if a vault is already there; PV_EPOLICY if the policy is invalid.
+ */
+int pv_vault_init(const char *dir, const char *policy_path, const pv_vault_options *opts);
+
+/* Open the vault in `dir`. The caller frees it with pv_vault_close(). opts may be NULL. */
+int pv_vault_open(pv_vault **out, const char *dir, const pv_vault_options *opts);
+
+/* Close and free; accepts NULL. Wipes every key held. */
+void pv_vault_close(pv_vault *v);
+
+/* ---- callers ---------------------------------------------------------- */
+
+typedef enum {
+	PV_ROLE_ADMIN = 0,   /* administrative actions; may read for any declared purpose */
+	PV_ROLE_SERVICE,     /* reads and writes only within its grants */
+	PV_ROLE_AUDITOR      /* audit, reports and metadata; never personal data */
+} pv_role;
+
+/* A grant: `purpose`, limited to `categories` (NULL/0 = every category the purpose covers). */
+typedef struct {
+	const char *purpose;
+	const char *const *categories;
+	size_t ncategories;
+} pv_grant;
+
+/* Who is asking. `name` is a service or key name (never a person's data); it goes into the audit. */
+typedef struct {
+	const char *name;
+	pv_role role;
+	const pv_grant *grants;
+	size_t ngrants;
+} pv_caller;
+
+/* ---- the access decision ---------------------------------------------- */
+
+typedef enum {
+	PV_REASON_ALLOWED = 0,
+	PV_REASON_PURPOSE_UNDECLARED,       /* the policy in force for the data declares no such purpose */
+	PV_REASON_CATEGORY_UNDECLARED,      /* the policy declares no such category */
+	PV_REASON_CATEGORY_NOT_IN_PURPOSE,  /* the purpose does not cover the category */
+	PV_REASON_ROLE_FORBIDDEN,           /* the caller's role may never do this (auditor reading data) */
+	PV_REASON_NO_GRANT,                 /* the caller holds no grant for purpose x category */
+	PV_REASON_SUBJECT_UNKNOWN,          /* no such subject */
+	PV_REASON_SUBJECT_ERASED,           /* the subject has been erased */
+	PV_REASON_SUBJECT_RESTRICTED,       /* processing is restricted */
+	PV_REASON_COUNT
+} pv_reason;
+
+typedef enum {
+	PV_SUBJECT_ACTIVE = 0,
+	PV_SUBJECT_RESTRICTED,
+	PV_SUBJECT_ERASED
+} pv_subject_state;
+
+typedef struct {
+	char id[PV_ID_LEN + 1];
+	pv_time created_at;
+	pv_regime regime;
+	int birth_year;         /* 0 = unknown */
+	int parental_consent;   /* 1 if a parent consented */
+	pv_subject_state state;
+} pv_subject_info;
+
+typedef struct {
+	int allow;         /* 1 allow, 0 deny */
+	pv_reason reason;  /* PV_REASON_ALLOWED when allowed */
+} pv_decision;
+
+/* Stable machine-readable name of a reason: "purpose_undeclared", ... */
+const char *pv_reason_name(pv_reason r);
+
+/*
+ * The access decision, pure and in process: may `caller` use `subject`'s
+ * `category` for `purpose` under `policy` (the version the data was collected
+ * under)? Consults, in order: the policy, the caller's role and grants, the
+ * subject's state. Allocates nothing, touches no store; fills *out; returns 0.
+ * Later issues add consent, objection and age rules to this same function.
+ */
+int pv_access_decide(const pv_policy *policy, const pv_caller *caller, const pv_subject_info *subject,
+		     const char *category, const char *purpose, pv_decision *out);
+
+/* The same decision against the vault (subject loaded from the store, current policy), audited. */
+int pv_vault_decide(pv_vault *v, const pv_caller *caller, const char *subject_id,
+		    const char *category, const char *purpose, pv_decision *out);
+
+/* ---- policy versions -------------------------------------------------- */
+
+/* Load the policy file at `path` as a new version (immutable, by content hash) and make it
+ * current. Loading an identical file again is a no-op that returns the same hash. */
+int pv_vault_policy_add(pv_vault *v, const pv_caller *caller, const char *path, char out_hash[PV_HASH_HEX_LEN + 1]);
+
+/* The current policy (borrowed; valid until the vault is closed). */
+const pv_policy *pv_vault_policy(pv_vault *v);
+
+/* A version by hash (borrowed; valid until the vault is closed). PV_ENOTFOUND if unknown. */
+int pv_vault_policy_get(pv_vault *v, const char *hash, const pv_policy **out);
+
+/* ---- subjects --------------------------------------------------------- */
+
+typedef struct {
+	const char *kind;    /* email, phone, login, customer_id, ...: ^[a-z][a-z0-9_]{0,31}$ */
+	const char *value;   /* normalized before indexing: emails lower-cased, phones E.164 */
+} pv_identifier;
+
+typedef struct {
+	const pv_identifier *identifiers;
+	size_t nidentifiers;
+	const char *regime;     /* "gdpr", "ccpa", "lgpd"; NULL = the policy's default regime */
+	int birth_year;         /* 0 = unknown */
+	int parental_consent;
+} pv_subject_spec;
+
+/* Create a subject with its own data key. PV_EEXISTS if an identifier belongs to someone else. */
+int pv_subject_create(pv_vault *v, const pv_caller *caller, const pv_subject_spec *spec, char out_id[PV_ID_LEN + 1]);
+
+/* Find a subject by identifier through its keyed blind index. PV_ENOTFOUND if none. */
+int pv_subject_find(pv_vault *v, const pv_caller *caller, const char *kind, const char *value, char out_id[PV_ID_LEN + 1]);
+
+/* A subject's metadata (no personal data). PV_ENOTFOUND if unknown. Erased subjects remain as tombstones. */
+int pv_subject_get(pv_vault *v, const pv_caller *caller, const char *subject_id, pv_subject_info *out);
+
+/*
+ * Erase a subject: destroy its data key first, then delete its records and
+ * identifiers, then add a suppression entry of its hashed identifiers. The
+ * subject stays as a tombstone in state ERASED with no personal data.
+ */
+int pv_subject_erase(pv_vault *v, const pv_caller *caller, const char *subject_id);
+
+/* Categories held for a subject, with record counts. Metadata only. */
+typedef struct {
+	char category[PV_ID_MAX_LEN + 1];
+	size_t count;
+} pv_category_count;
+int pv_subject_categories(pv_vault *v, const pv_caller *caller, const char *subject_id,
+			  pv_category_count **out, size_t *count);   /* free *out with free() */
+
+/* ---- records ---------------------------------------------------------- */
+
+typedef struct {
+	const char *category;   /* a category id of the current policy */
+	const char *purpose;    /* the purpose it was collected for; must cover the category */
+	const char *source;     /* a source id of the current policy; NULL = none stated */
+	const char *data;       /* a JSON object, UTF-8 */
+	size_t len;
+} pv_record_spec;
+
+/* Store a record, encrypted with the subject's data key; expiry from the policy's retention rule. */
+int pv_record_put(pv_vault *v, const pv_caller *caller, const char *subject_id,
+		  const pv_record_spec *spec, char out_id[PV_ID_LEN + 1]);
+
+typedef struct {
+	char id[PV_ID_LEN + 1];
+	char subject_id[PV_ID_LEN + 1];
+	char category[PV_ID_MAX_LEN + 1];
+	char purpose[PV_ID_MAX_LEN + 1];
+	char source[PV_ID_MAX_LEN + 1];
+	char policy_version[PV_HASH_HEX_LEN + 1];
+	pv_time collected_at;
+	pv_time updated_at;
+	pv_time expires_at;     /* INT64_MAX: no expiry */
+	char *data;             /* decrypted JSON, NUL-terminated, in guarded memory */
+	size_t len;
+} pv_record;
+
+typedef struct pv_record_list pv_record_list;
+
+/*
+ * Read a subject's records for a declared purpose. Each record is decided
+ * against the policy version it was collected under; only allowed records are
+ * decrypted and returned. If no record is allowed and at least one was denied,
+ * returns PV_EDENIED and, when `denied` is not NULL, the first denial's decision.
+ * `category` may be NULL (all) or limit the read to one category.
+ * Free the list with pv_record_list_free() (which wipes the plaintext).
+ */
+int pv_record_read(pv_vault *v, const pv_caller *caller, const char *subject_id, const char *purpose,
+		   const char *category, pv_record_list **out, pv_decision *denied);
+size_t pv_record_list_count(const pv_record_list *l);
+const pv_record *pv_record_list_at(const pv_record_list *l, size_t i);
+size_t pv_record_list_denied(const pv_record_list *l);  /* records withheld by the decision */
+void pv_record_list_free(pv_record_list *l);
+
+/* Replace a record's data (rectification). The audit names the top-level fields that changed, never values. */
+int pv_record_rectify(pv_vault *v, const pv_caller *caller, const char *subject_id, const char *record_id,
+		      const char *data, size_t len);
+
+/* ---- batches and keys ------------------------------------------------- */
+
+/* Group writes into one transaction (bulk import). Nothing is visible until commit; rollback leaves nothing. */
+int pv_vault_begin(pv_vault *v);
+int pv_vault_commit(pv_vault *v);
+int pv_vault_rollback(pv_vault *v);
+
+/* Rotate the master key: a new key version is added to the key file and every data key
+ * is rewrapped with it; records are not rewritten. */
+int pv_vault_key_rotate(pv_vault *v, const pv_caller *caller, uint32_t *out_version, size_t *out_rewrapped);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

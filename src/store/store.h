@@ -1,0 +1,148 @@
+/*
+ * privault store (internal): the one storage interface. Modules above it
+ * (vault, audit, import) call only these functions and never know which
+ * backend runs underneath. Each backend (sqlite.c now, postgres.c later)
+ * fills a pv_store_ops table; store.c dispatches on the URL scheme.
+ *
+ * Conventions:
+ * - Every function returns 0, PV_ENOTFOUND, PV_EEXISTS (unique key taken) or
+ *   PV_ESTORE with a message naming the table and operation (never values).
+ * - Every table holding a subject's rows carries subject_id, and no query joins
+ *   rows of two subjects (so a cluster can shard by subject_id).
+ * - Transactions: pv_store_begin/commit/rollback; not nested. Outside a
+ *   transaction each call is its own transaction.
+ * - Visitor callbacks get borrowed rows valid only during the call; a non-zero
+ *   return stops the walk and is returned by the walking function.
+ */
+#ifndef PV_STORE_H
+#define PV_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "crypto/crypto.h"
+#include "privault/audit.h"
+#include "privault/time.h"
+#include "privault/vault.h"
+
+typedef struct pv_store pv_store;
+
+#define PV_STORE_SCHEMA_VERSION 1
+
+/* Open a store: "sqlite:/path/vault.db" or a plain path (SQLite). `create`: create the file and schema. */
+int pv_store_open(pv_store **out, const char *url, int create);
+void pv_store_close(pv_store *s);   /* accepts NULL */
+const char *pv_store_backend(const pv_store *s);   /* "sqlite" */
+
+int pv_store_begin(pv_store *s);
+int pv_store_commit(pv_store *s);
+int pv_store_rollback(pv_store *s);
+
+/* ---- meta: small key/value settings (schema_version, vault_id, current_policy) ---- */
+int pv_store_meta_get(pv_store *s, const char *key, char *out, size_t size);   /* PV_ENOTFOUND */
+int pv_store_meta_set(pv_store *s, const char *key, const char *value);
+
+/* ---- policy versions: immutable ---- */
+int pv_store_policy_insert(pv_store *s, const char *hash, const char *yaml, size_t len,
+			   pv_time loaded_at, pv_time effective_at);   /* existing hash: 0, no change */
+int pv_store_policy_get(pv_store *s, const char *hash, char **yaml, size_t *len);   /* free(*yaml) */
+
+/* ---- subjects ---- */
+typedef struct {
+	char id[PV_ID_LEN + 1];
+	pv_time created_at;
+	int regime;              /* pv_regime */
+	int birth_year;
+	int parental_consent;
+	int state;               /* pv_subject_state */
+	pv_time erased_at;       /* 0 unless erased */
+} pv_store_subject;
+
+int pv_store_subject_insert(pv_store *s, const pv_store_subject *subj);
+int pv_store_subject_get(pv_store *s, const char *id, pv_store_subject *out);
+/* Set state; on erasure also clears birth_year and parental_consent. */
+int pv_store_subject_set_state(pv_store *s, const char *id, int state, pv_time at);
+
+/* ---- identifiers: (kind, blind_index) unique; value encrypted with the subject's data key ---- */
+typedef struct {
+	char subject_id[PV_ID_LEN + 1];
+	char kind[33];
+	uint8_t blind_index[PV_BLIND_INDEX_LEN];
+	uint8_t nonce[PV_NONCE_LEN];
+	const uint8_t *ciphertext;   /* normalized value sealed with AD (subject, "ident:" kind, kind) */
+	size_t ciphertext_len;
+} pv_store_identifier;
+
+int pv_store_identifier_insert(pv_store *s, const pv_store_identifier *id);   /* PV_EEXISTS */
+int pv_store_identifier_find(pv_store *s, const char *kind, const uint8_t bi[PV_BLIND_INDEX_LEN],
+			     char out_subject[PV_ID_LEN + 1]);
+int pv_store_identifier_each(pv_store *s, const char *subject_id,
+			     int (*cb)(const pv_store_identifier *id, void *payload), void *payload);
+int pv_store_identifier_delete_subject(pv_store *s, const char *subject_id);
+
+/* ---- subject keys: the wrapped data key; erasure deletes this row first ---- */
+typedef struct {
+	char subject_id[PV_ID_LEN + 1];
+	uint32_t kek_version;
+	uint8_t wrapped[PV_WRAPPED_DEK_LEN];
+} pv_store_key;
+
+int pv_store_key_insert(pv_store *s, const pv_store_key *k);
+int pv_store_key_get(pv_store *s, const char *subject_id, pv_store_key *out);
+int pv_store_key_update(pv_store *s, const pv_store_key *k);
+int pv_store_key_delete(pv_store *s, const char *subject_id);
+/* Visit keys whose kek_version != `except_version`, at most `limit` (0 = all). */
+int pv_store_key_each_other_version(pv_store *s, uint32_t except_version, size_t limit,
+				    int (*cb)(const pv_store_key *k, void *payload), void *payload);
+
+/* ---- records ---- */
+typedef struct {
+	char id[PV_ID_LEN + 1];
+	char subject_id[PV_ID_LEN + 1];
+	char category[PV_ID_MAX_LEN + 1];
+	char purpose[PV_ID_MAX_LEN + 1];
+	char source[PV_ID_MAX_LEN + 1];
+	char policy_version[PV_HASH_HEX_LEN + 1];
+	pv_time collected_at;
+	pv_time updated_at;
+	pv_time expires_at;          /* INT64_MAX = none (stored as NULL) */
+	uint8_t nonce[PV_NONCE_LEN];
+	const uint8_t *ciphertext;
+	size_t ciphertext_len;
+} pv_store_record;
+
+int pv_store_record_insert(pv_store *s, const pv_store_record *r);
+int pv_store_record_update(pv_store *s, const pv_store_record *r);   /* nonce, ciphertext, updated_at by id+subject_id */
+/* Fetch one record; the ciphertext is copied into *buf (malloc'd, caller frees). */
+int pv_store_record_get(pv_store *s, const char *subject_id, const char *record_id, pv_store_record *out, uint8_t **buf);
+/* Visit a subject's records (category NULL = all), oldest first. */
+int pv_store_record_each(pv_store *s, const char *subject_id, const char *category,
+			 int (*cb)(const pv_store_record *r, void *payload), void *payload);
+int pv_store_record_delete_subject(pv_store *s, const char *subject_id, size_t *out_deleted);
+/* Count by category for a subject. */
+int pv_store_record_count_categories(pv_store *s, const char *subject_id,
+				     int (*cb)(const char *category, size_t count, void *payload), void *payload);
+/* Count all records (benchmarks, copy checks). */
+int pv_store_record_count(pv_store *s, int64_t *out);
+
+/* ---- suppression: hashed identifiers of erased subjects ---- */
+int pv_store_suppression_insert(pv_store *s, const char *kind, const uint8_t bi[PV_BLIND_INDEX_LEN],
+				const char *reason, pv_time at);   /* duplicate: 0 */
+int pv_store_suppression_find(pv_store *s, const char *kind, const uint8_t bi[PV_BLIND_INDEX_LEN]);   /* 0 found, PV_ENOTFOUND */
+
+/* ---- audit ---- */
+int pv_store_audit_append(pv_store *s, const pv_audit_entry *e);   /* PV_EEXISTS if seq taken */
+int pv_store_audit_head(pv_store *s, int64_t *seq, uint8_t hash[PV_AUDIT_HASH_LEN]);   /* seq 0 and zero hash when empty */
+int pv_store_audit_each(pv_store *s, int64_t from, int64_t limit,
+			int (*cb)(const pv_audit_entry *e, void *payload), void *payload);
+typedef struct {
+	int64_t seq;
+	pv_time at;
+	uint8_t hash[PV_AUDIT_HASH_LEN];
+	uint8_t signature[PV_SIG_LEN];
+	uint8_t public_key[PV_PUBKEY_LEN];
+} pv_store_checkpoint;
+int pv_store_checkpoint_insert(pv_store *s, const pv_store_checkpoint *c);
+int pv_store_checkpoint_each(pv_store *s, int (*cb)(const pv_store_checkpoint *c, void *payload), void *payload);
+
+#endif
