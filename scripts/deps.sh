@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Install the Debian packages privault needs, if any are missing.
+# As root it runs apt-get itself; otherwise it prints the exact apt line and fails.
+#   scripts/deps.sh build   -- what `make run` needs
+#   scripts/deps.sh test    -- also what `make test` needs
+set -euo pipefail
+
+build_pkgs=(build-essential meson ninja-build pkg-config
+	libsodium-dev libyaml-dev libjansson-dev libsqlite3-dev)
+test_pkgs=(libcmocka-dev sqlite3 jq clang libclang-rt-14-dev)
+
+want=("${build_pkgs[@]}")
+if [ "${1:-build}" = test ]; then
+	want+=("${test_pkgs[@]}")
+fi
+
+missing=()
+for p in "${want[@]}"; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+		missing+=("$p")
+	fi
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "privault needs these Debian packages; install them with:" >&2
+	echo "  sudo apt-get install -y ${missing[*]}" >&2
+	exit 1
+fi
+echo "installing: ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
