@@ -20,14 +20,19 @@ int pv_error_set(int code, const char *fmt, ...)
 
 int pv_error_wrap(int code, const char *fmt, ...)
 {
-	char prefix[PV_ERRMSG_MAX], old[PV_ERRMSG_MAX];
+	char prefix[PV_ERRMSG_MAX], joined[2 * PV_ERRMSG_MAX + 2];
+	size_t n;
 	va_list ap;
 
-	memcpy(old, last_msg, sizeof(old));
 	va_start(ap, fmt);
 	vsnprintf(prefix, sizeof(prefix), fmt, ap);
 	va_end(ap);
-	snprintf(last_msg, sizeof(last_msg), "%s: %s", prefix, old);
+	snprintf(joined, sizeof(joined), "%s: %s", prefix, last_msg);
+	n = strlen(joined);
+	if (n >= sizeof(last_msg))
+		n = sizeof(last_msg) - 1;
+	memcpy(last_msg, joined, n);
+	last_msg[n] = '\0';
 	last_code = code;
 	return code;
 }
