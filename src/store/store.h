@@ -145,4 +145,8 @@ typedef struct {
 int pv_store_checkpoint_insert(pv_store *s, const pv_store_checkpoint *c);
 int pv_store_checkpoint_each(pv_store *s, int (*cb)(const pv_store_checkpoint *c, void *payload), void *payload);
 
+/* ---- schema (appended) ---- */
+/* The highest applied migration (schema_migrations); PV_STORE_SCHEMA_VERSION after a successful open. */
+int pv_store_schema_version(pv_store *s, int64_t *out);
+
 #endif

@@ -1,0 +1,242 @@
+/*
+ * The one schema of the store, as versioned migrations shared by every backend,
+ * and the runner that applies them. docs/schema.md explains each table.
+ *
+ * Templates are plain SQL with two placeholders a backend spells its own way
+ * (pv_store_dialect): {blob} for byte strings and {int64_pk} for a 64-bit
+ * integer primary key. Everything else is standard SQL that SQLite and
+ * PostgreSQL both accept: TEXT, BIGINT, INTEGER, PRIMARY KEY, UNIQUE, indexes.
+ * Migrations are append-only: never edit a released one, add the next.
+ */
+#include "store/backend.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/error.h"
+
+typedef struct {
+	int version;
+	const char *const *sql;   /* NULL-terminated */
+} pv_migration;
+
+static const char *const migration_1[] = {
+	"CREATE TABLE meta ("
+	" key TEXT PRIMARY KEY,"
+	" value TEXT NOT NULL)",
+
+	"CREATE TABLE policy_versions ("
+	" hash TEXT PRIMARY KEY,"
+	" yaml TEXT NOT NULL,"
+	" loaded_at BIGINT NOT NULL,"
+	" effective_at BIGINT NOT NULL)",
+
+	"CREATE TABLE subjects ("
+	" id TEXT PRIMARY KEY,"
+	" created_at BIGINT NOT NULL,"
+	" regime INTEGER NOT NULL,"
+	" birth_year INTEGER NOT NULL,"
+	" parental_consent INTEGER NOT NULL,"
+	" state INTEGER NOT NULL,"
+	" erased_at BIGINT)",
+
+	"CREATE TABLE identifiers ("
+	" kind TEXT NOT NULL,"
+	" blind_index {blob} NOT NULL,"
+	" subject_id TEXT NOT NULL,"
+	" nonce {blob} NOT NULL,"
+	" ciphertext {blob} NOT NULL,"
+	" PRIMARY KEY (kind, blind_index))",
+	"CREATE INDEX identifiers_subject ON identifiers (subject_id)",
+
+	"CREATE TABLE subject_keys ("
+	" subject_id TEXT PRIMARY KEY,"
+	" kek_version BIGINT NOT NULL,"
+	" wrapped {blob} NOT NULL)",
+	"CREATE INDEX subject_keys_kek_version ON subject_keys (kek_version)",
+
+	"CREATE TABLE records ("
+	" subject_id TEXT NOT NULL,"
+	" id TEXT NOT NULL,"
+	" category TEXT NOT NULL,"
+	" purpose TEXT NOT NULL,"
+	" source TEXT NOT NULL,"
+	" policy_version TEXT NOT NULL,"
+	" collected_at BIGINT NOT NULL,"
+	" updated_at BIGINT NOT NULL,"
+	" expires_at BIGINT,"
+	" nonce {blob} NOT NULL,"
+	" ciphertext {blob} NOT NULL,"
+	" PRIMARY KEY (subject_id, id))",
+	"CREATE INDEX records_subject_category ON records (subject_id, category, collected_at)",
+	"CREATE INDEX records_expires_at ON records (expires_at)",
+
+	"CREATE TABLE suppression ("
+	" kind TEXT NOT NULL,"
+	" blind_index {blob} NOT NULL,"
+	" reason TEXT NOT NULL,"
+	" at BIGINT NOT NULL,"
+	" PRIMARY KEY (kind, blind_index))",
+
+	"CREATE TABLE audit ("
+	" seq {int64_pk},"
+	" at BIGINT NOT NULL,"
+	" actor TEXT NOT NULL,"
+	" action TEXT NOT NULL,"
+	" subject_id TEXT,"
+	" purpose TEXT,"
+	" category TEXT,"
+	" outcome TEXT NOT NULL,"
+	" prev_hash {blob} NOT NULL,"
+	" hash {blob} NOT NULL)",
+	"CREATE INDEX audit_subject ON audit (subject_id)",
+
+	"CREATE TABLE audit_checkpoints ("
+	" seq {int64_pk},"
+	" at BIGINT NOT NULL,"
+	" hash {blob} NOT NULL,"
+	" signature {blob} NOT NULL,"
+	" public_key {blob} NOT NULL)",
+	NULL
+};
+
+static const pv_migration migrations[] = {
+	{ 1, migration_1 },
+};
+#define N_MIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
+
+/* The DDL every migration needs first; not itself a migration (it records them). */
+static const char migrations_table[] =
+	"CREATE TABLE IF NOT EXISTS schema_migrations ("
+	" version BIGINT PRIMARY KEY,"
+	" applied_at BIGINT NOT NULL)";
+
+/*
+ * Expand {blob} and {int64_pk} in `tmpl` for dialect `d`. Returns a malloc'd
+ * string the caller frees, or NULL (PV_ENOMEM set) when out of memory.
+ */
+static char *render(const char *tmpl, const pv_store_dialect *d)
+{
+	size_t cap = strlen(tmpl) + 1, n = 0;
+	const char *p;
+	char *out;
+
+	for (p = tmpl; (p = strchr(p, '{')) != NULL; p++)
+		cap += 32;   /* longest spelling is well under 32 */
+	out = malloc(cap);
+	if (out == NULL) {
+		pv_error_set(PV_ENOMEM, "store: schema: out of memory");
+		return NULL;
+	}
+	for (p = tmpl; *p != '\0';) {
+		const char *rep = NULL;
+		size_t skip = 0;
+
+		if (strncmp(p, "{blob}", 6) == 0) {
+			rep = d->blob;
+			skip = 6;
+		} else if (strncmp(p, "{int64_pk}", 10) == 0) {
+			rep = d->int64_pk;
+			skip = 10;
+		}
+		if (rep != NULL) {
+			size_t l = strlen(rep);
+
+			memcpy(out + n, rep, l);
+			n += l;
+			p += skip;
+		} else {
+			out[n++] = *p++;
+		}
+	}
+	out[n] = '\0';
+	return out;
+}
+
+static int refuse_newer(int64_t v)
+{
+	return pv_error_set(PV_ESTORE,
+			    "store: the database schema is version %" PRId64 ", newer than this "
+			    "privault supports (%d); upgrade privault to open it", v, PV_STORE_SCHEMA_VERSION);
+}
+
+/* Apply every migration above `from`, and record each; inside the caller's transaction. */
+static int apply_from(pv_store *s, const pv_store_dialect *d, int64_t from)
+{
+	char ins[128];
+	size_t i, j;
+	int rc;
+
+	for (i = 0; i < N_MIGRATIONS; i++) {
+		const pv_migration *m = &migrations[i];
+
+		if (m->version <= from)
+			continue;
+		for (j = 0; m->sql[j] != NULL; j++) {
+			char *sql = render(m->sql[j], d);
+
+			if (sql == NULL)
+				return PV_ENOMEM;
+			rc = s->ops->exec(s, sql);
+			free(sql);
+			if (rc != 0)
+				return pv_error_wrap(rc, "store: migration %d", m->version);
+		}
+		snprintf(ins, sizeof(ins),
+			 "INSERT INTO schema_migrations (version, applied_at) VALUES (%d, %" PRId64 ")",
+			 m->version, (int64_t)pv_clock_now());
+		rc = s->ops->exec(s, ins);
+		if (rc != 0)
+			return pv_error_wrap(rc, "store: migration %d", m->version);
+	}
+	snprintf(ins, sizeof(ins), "%d", PV_STORE_SCHEMA_VERSION);
+	rc = s->ops->meta_set(s, "schema_version", ins);
+	if (rc != 0)
+		return pv_error_wrap(rc, "store: migration");
+	return 0;
+}
+
+/*
+ * Bring the schema up to PV_STORE_SCHEMA_VERSION (see backend.h). The version
+ * is read again under the write lock, so two processes opening a new file at
+ * once apply the migrations only once.
+ */
+int pv_store_schema_migrate(pv_store *s, const pv_store_dialect *d, int create)
+{
+	int64_t v = 0;
+	int rc;
+
+	if (migrations[N_MIGRATIONS - 1].version != PV_STORE_SCHEMA_VERSION)
+		return pv_error_set(PV_ESTORE, "store: schema: migrations end at %d, code expects %d",
+				    migrations[N_MIGRATIONS - 1].version, PV_STORE_SCHEMA_VERSION);
+	rc = s->ops->schema_version(s, &v);
+	if (rc != 0)
+		return rc;
+	if (v > PV_STORE_SCHEMA_VERSION)
+		return refuse_newer(v);
+	if (v == PV_STORE_SCHEMA_VERSION)
+		return 0;
+	if (v == 0 && !create)
+		return pv_error_set(PV_ENOTFOUND, "store: the database holds no privault schema "
+				    "(not a vault, or never initialized)");
+
+	rc = s->ops->begin(s);
+	if (rc != 0)
+		return rc;
+	rc = s->ops->exec(s, migrations_table);
+	if (rc == 0)
+		rc = s->ops->schema_version(s, &v);
+	if (rc == 0 && v > PV_STORE_SCHEMA_VERSION)
+		rc = refuse_newer(v);
+	if (rc == 0)
+		rc = apply_from(s, d, v);
+	if (rc == 0)
+		rc = s->ops->commit(s);
+	if (rc != 0) {
+		s->ops->rollback(s);
+		return rc;
+	}
+	return 0;
+}

@@ -1,0 +1,340 @@
+/*
+ * The backend-independent half of the store: pick a backend from the URL,
+ * check arguments once for every backend, and dispatch through pv_store_ops.
+ * Backends may rely on what is checked here (non-NULL pointers, ids that fit
+ * their fixed buffers, callbacks present).
+ */
+#include "store/backend.h"
+
+#include <string.h>
+
+#include "core/error.h"
+
+#define CHECK(cond, what) \
+	do { \
+		if (!(cond)) \
+			return pv_error_set(PV_EINVAL, "store: %s: %s", __func__ + 9, what); \
+	} while (0)
+
+/* A NUL-terminated string of 1..max bytes. */
+static int str_ok(const char *p, size_t max)
+{
+	size_t n;
+
+	if (p == NULL)
+		return 0;
+	n = strnlen(p, max + 1);
+	return n > 0 && n <= max;
+}
+
+#define ID_OK(p) str_ok((p), PV_ID_LEN)
+#define NAME_OK(p) str_ok((p), PV_ID_MAX_LEN)
+
+/*
+ * Open the store named by `url`:
+ *   "sqlite:PATH" or a plain PATH        SQLite
+ *   "postgres://..." / "postgresql://..." PostgreSQL (not built yet: PV_EINVAL)
+ * With `create`, a missing database is created and pending migrations applied.
+ * The caller closes *out with pv_store_close().
+ */
+int pv_store_open(pv_store **out, const char *url, int create)
+{
+	const pv_store_ops *ops;
+	const char *target;
+
+	if (out == NULL)
+		return pv_error_set(PV_EINVAL, "store: open: no output handle");
+	*out = NULL;
+	if (url == NULL || url[0] == '\0')
+		return pv_error_set(PV_EINVAL, "store: open: empty store URL");
+	if (strncmp(url, "postgres://", 11) == 0 || strncmp(url, "postgresql://", 13) == 0)
+		return pv_error_set(PV_EINVAL, "store: postgres backend not built");
+	if (strncmp(url, "sqlite:", 7) == 0) {
+		target = url + 7;
+		/* accept "sqlite:///abs/path" and "sqlite://rel" spellings too */
+		if (strncmp(target, "//", 2) == 0)
+			target += 2;
+	} else if (strstr(url, "://") != NULL) {
+		return pv_error_set(PV_EINVAL, "store: open: unknown store URL scheme "
+				    "(expected sqlite:PATH, a path, or postgres://)");
+	} else {
+		target = url;
+	}
+	if (target[0] == '\0')
+		return pv_error_set(PV_EINVAL, "store: open: empty SQLite path");
+	ops = &pv_store_sqlite_ops;
+	return ops->open(out, target, create);
+}
+
+void pv_store_close(pv_store *s)
+{
+	if (s != NULL)
+		s->ops->close(s);
+}
+
+const char *pv_store_backend(const pv_store *s)
+{
+	return s != NULL ? s->ops->name : "";
+}
+
+int pv_store_begin(pv_store *s)
+{
+	CHECK(s != NULL, "no store");
+	return s->ops->begin(s);
+}
+
+int pv_store_commit(pv_store *s)
+{
+	CHECK(s != NULL, "no store");
+	return s->ops->commit(s);
+}
+
+int pv_store_rollback(pv_store *s)
+{
+	CHECK(s != NULL, "no store");
+	return s->ops->rollback(s);
+}
+
+int pv_store_schema_version(pv_store *s, int64_t *out)
+{
+	CHECK(s != NULL && out != NULL, "missing argument");
+	return s->ops->schema_version(s, out);
+}
+
+int pv_store_meta_get(pv_store *s, const char *key, char *out, size_t size)
+{
+	CHECK(s != NULL && out != NULL && size > 0, "missing argument");
+	CHECK(str_ok(key, 128), "key: expected 1..128 bytes");
+	return s->ops->meta_get(s, key, out, size);
+}
+
+int pv_store_meta_set(pv_store *s, const char *key, const char *value)
+{
+	CHECK(s != NULL && value != NULL, "missing argument");
+	CHECK(str_ok(key, 128), "key: expected 1..128 bytes");
+	return s->ops->meta_set(s, key, value);
+}
+
+int pv_store_policy_insert(pv_store *s, const char *hash, const char *yaml, size_t len,
+			   pv_time loaded_at, pv_time effective_at)
+{
+	CHECK(s != NULL && (yaml != NULL || len == 0), "missing argument");
+	CHECK(str_ok(hash, PV_HASH_HEX_LEN), "hash: expected 1..64 bytes");
+	return s->ops->policy_insert(s, hash, yaml != NULL ? yaml : "", len, loaded_at, effective_at);
+}
+
+int pv_store_policy_get(pv_store *s, const char *hash, char **yaml, size_t *len)
+{
+	CHECK(s != NULL && yaml != NULL && len != NULL, "missing argument");
+	*yaml = NULL;
+	*len = 0;
+	CHECK(str_ok(hash, PV_HASH_HEX_LEN), "hash: expected 1..64 bytes");
+	return s->ops->policy_get(s, hash, yaml, len);
+}
+
+int pv_store_subject_insert(pv_store *s, const pv_store_subject *subj)
+{
+	CHECK(s != NULL && subj != NULL, "missing argument");
+	CHECK(ID_OK(subj->id), "id: expected 1..36 bytes");
+	return s->ops->subject_insert(s, subj);
+}
+
+int pv_store_subject_get(pv_store *s, const char *id, pv_store_subject *out)
+{
+	CHECK(s != NULL && out != NULL, "missing argument");
+	CHECK(ID_OK(id), "id: expected 1..36 bytes");
+	return s->ops->subject_get(s, id, out);
+}
+
+int pv_store_subject_set_state(pv_store *s, const char *id, int state, pv_time at)
+{
+	CHECK(s != NULL, "no store");
+	CHECK(ID_OK(id), "id: expected 1..36 bytes");
+	return s->ops->subject_set_state(s, id, state, at);
+}
+
+int pv_store_identifier_insert(pv_store *s, const pv_store_identifier *id)
+{
+	CHECK(s != NULL && id != NULL, "missing argument");
+	CHECK(ID_OK(id->subject_id), "subject_id: expected 1..36 bytes");
+	CHECK(str_ok(id->kind, sizeof(id->kind) - 1), "kind: expected 1..32 bytes");
+	CHECK(id->ciphertext != NULL || id->ciphertext_len == 0, "ciphertext: missing");
+	return s->ops->identifier_insert(s, id);
+}
+
+int pv_store_identifier_find(pv_store *s, const char *kind, const uint8_t bi[PV_BLIND_INDEX_LEN],
+			     char out_subject[PV_ID_LEN + 1])
+{
+	CHECK(s != NULL && bi != NULL && out_subject != NULL, "missing argument");
+	CHECK(str_ok(kind, 32), "kind: expected 1..32 bytes");
+	return s->ops->identifier_find(s, kind, bi, out_subject);
+}
+
+int pv_store_identifier_each(pv_store *s, const char *subject_id,
+			     int (*cb)(const pv_store_identifier *id, void *payload), void *payload)
+{
+	CHECK(s != NULL && cb != NULL, "missing argument");
+	CHECK(ID_OK(subject_id), "subject_id: expected 1..36 bytes");
+	return s->ops->identifier_each(s, subject_id, cb, payload);
+}
+
+int pv_store_identifier_delete_subject(pv_store *s, const char *subject_id)
+{
+	CHECK(s != NULL, "no store");
+	CHECK(ID_OK(subject_id), "subject_id: expected 1..36 bytes");
+	return s->ops->identifier_delete_subject(s, subject_id);
+}
+
+int pv_store_key_insert(pv_store *s, const pv_store_key *k)
+{
+	CHECK(s != NULL && k != NULL, "missing argument");
+	CHECK(ID_OK(k->subject_id), "subject_id: expected 1..36 bytes");
+	return s->ops->key_insert(s, k);
+}
+
+int pv_store_key_get(pv_store *s, const char *subject_id, pv_store_key *out)
+{
+	CHECK(s != NULL && out != NULL, "missing argument");
+	CHECK(ID_OK(subject_id), "subject_id: expected 1..36 bytes");
+	return s->ops->key_get(s, subject_id, out);
+}
+
+int pv_store_key_update(pv_store *s, const pv_store_key *k)
+{
+	CHECK(s != NULL && k != NULL, "missing argument");
+	CHECK(ID_OK(k->subject_id), "subject_id: expected 1..36 bytes");
+	return s->ops->key_update(s, k);
+}
+
+int pv_store_key_delete(pv_store *s, const char *subject_id)
+{
+	CHECK(s != NULL, "no store");
+	CHECK(ID_OK(subject_id), "subject_id: expected 1..36 bytes");
+	return s->ops->key_delete(s, subject_id);
+}
+
+int pv_store_key_each_other_version(pv_store *s, uint32_t except_version, size_t limit,
+				    int (*cb)(const pv_store_key *k, void *payload), void *payload)
+{
+	CHECK(s != NULL && cb != NULL, "missing argument");
+	return s->ops->key_each_other_version(s, except_version, limit, cb, payload);
+}
+
+static int record_ok(const pv_store_record *r)
+{
+	return ID_OK(r->id) && ID_OK(r->subject_id) && NAME_OK(r->category) && NAME_OK(r->purpose) &&
+	       NAME_OK(r->source) && str_ok(r->policy_version, PV_HASH_HEX_LEN) &&
+	       (r->ciphertext != NULL || r->ciphertext_len == 0);
+}
+
+int pv_store_record_insert(pv_store *s, const pv_store_record *r)
+{
+	CHECK(s != NULL && r != NULL, "missing argument");
+	CHECK(record_ok(r), "record: a field is empty or too long");
+	return s->ops->record_insert(s, r);
+}
+
+int pv_store_record_update(pv_store *s, const pv_store_record *r)
+{
+	CHECK(s != NULL && r != NULL, "missing argument");
+	CHECK(ID_OK(r->id) && ID_OK(r->subject_id), "record: id or subject_id empty or too long");
+	CHECK(r->ciphertext != NULL || r->ciphertext_len == 0, "ciphertext: missing");
+	return s->ops->record_update(s, r);
+}
+
+int pv_store_record_get(pv_store *s, const char *subject_id, const char *record_id,
+			pv_store_record *out, uint8_t **buf)
+{
+	CHECK(s != NULL && out != NULL && buf != NULL, "missing argument");
+	*buf = NULL;
+	CHECK(ID_OK(subject_id) && ID_OK(record_id), "id: expected 1..36 bytes");
+	return s->ops->record_get(s, subject_id, record_id, out, buf);
+}
+
+int pv_store_record_each(pv_store *s, const char *subject_id, const char *category,
+			 int (*cb)(const pv_store_record *r, void *payload), void *payload)
+{
+	CHECK(s != NULL && cb != NULL, "missing argument");
+	CHECK(ID_OK(subject_id), "subject_id: expected 1..36 bytes");
+	CHECK(category == NULL || NAME_OK(category), "category: expected 1..64 bytes");
+	return s->ops->record_each(s, subject_id, category, cb, payload);
+}
+
+int pv_store_record_delete_subject(pv_store *s, const char *subject_id, size_t *out_deleted)
+{
+	CHECK(s != NULL, "no store");
+	if (out_deleted != NULL)
+		*out_deleted = 0;
+	CHECK(ID_OK(subject_id), "subject_id: expected 1..36 bytes");
+	return s->ops->record_delete_subject(s, subject_id, out_deleted);
+}
+
+int pv_store_record_count_categories(pv_store *s, const char *subject_id,
+				     int (*cb)(const char *category, size_t count, void *payload), void *payload)
+{
+	CHECK(s != NULL && cb != NULL, "missing argument");
+	CHECK(ID_OK(subject_id), "subject_id: expected 1..36 bytes");
+	return s->ops->record_count_categories(s, subject_id, cb, payload);
+}
+
+int pv_store_record_count(pv_store *s, int64_t *out)
+{
+	CHECK(s != NULL && out != NULL, "missing argument");
+	return s->ops->record_count(s, out);
+}
+
+int pv_store_suppression_insert(pv_store *s, const char *kind, const uint8_t bi[PV_BLIND_INDEX_LEN],
+				const char *reason, pv_time at)
+{
+	CHECK(s != NULL && bi != NULL && reason != NULL, "missing argument");
+	CHECK(str_ok(kind, 32), "kind: expected 1..32 bytes");
+	return s->ops->suppression_insert(s, kind, bi, reason, at);
+}
+
+int pv_store_suppression_find(pv_store *s, const char *kind, const uint8_t bi[PV_BLIND_INDEX_LEN])
+{
+	CHECK(s != NULL && bi != NULL, "missing argument");
+	CHECK(str_ok(kind, 32), "kind: expected 1..32 bytes");
+	return s->ops->suppression_find(s, kind, bi);
+}
+
+int pv_store_audit_append(pv_store *s, const pv_audit_entry *e)
+{
+	CHECK(s != NULL && e != NULL, "missing argument");
+	CHECK(e->seq > 0, "seq: expected 1 or more");
+	CHECK(str_ok(e->actor, sizeof(e->actor) - 1) && str_ok(e->action, sizeof(e->action) - 1) &&
+	      str_ok(e->outcome, sizeof(e->outcome) - 1), "actor, action or outcome empty or too long");
+	CHECK(strnlen(e->subject_id, sizeof(e->subject_id)) < sizeof(e->subject_id) &&
+	      strnlen(e->purpose, sizeof(e->purpose)) < sizeof(e->purpose) &&
+	      strnlen(e->category, sizeof(e->category)) < sizeof(e->category),
+	      "subject_id, purpose or category not terminated");
+	return s->ops->audit_append(s, e);
+}
+
+int pv_store_audit_head(pv_store *s, int64_t *seq, uint8_t hash[PV_AUDIT_HASH_LEN])
+{
+	CHECK(s != NULL && seq != NULL && hash != NULL, "missing argument");
+	return s->ops->audit_head(s, seq, hash);
+}
+
+int pv_store_audit_each(pv_store *s, int64_t from, int64_t limit,
+			int (*cb)(const pv_audit_entry *e, void *payload), void *payload)
+{
+	CHECK(s != NULL && cb != NULL, "missing argument");
+	CHECK(limit >= 0, "limit: expected 0 (all) or more");
+	return s->ops->audit_each(s, from, limit, cb, payload);
+}
+
+int pv_store_checkpoint_insert(pv_store *s, const pv_store_checkpoint *c)
+{
+	CHECK(s != NULL && c != NULL, "missing argument");
+	CHECK(c->seq > 0, "seq: expected 1 or more");
+	return s->ops->checkpoint_insert(s, c);
+}
+
+int pv_store_checkpoint_each(pv_store *s, int (*cb)(const pv_store_checkpoint *c, void *payload),
+			     void *payload)
+{
+	CHECK(s != NULL && cb != NULL, "missing argument");
+	return s->ops->checkpoint_each(s, cb, payload);
+}
