@@ -1,0 +1,586 @@
+/*
+ * Records: encrypted JSON objects of a subject, each tied to the category,
+ * purpose and policy version it was collected under. Every read goes through
+ * the access decision, record by record, against the record's own version.
+ */
+#define PV_VAULT_PRIVATE
+#include "vault/vault_internal.h"
+
+#include "core/error.h"
+#include "core/limits.h"
+#include "core/util.h"
+
+#include <jansson.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define OUTCOME_MAX 64   /* characters of pv_audit_entry.outcome */
+
+struct pv_record_list {
+	pv_record *v;
+	size_t n, cap;
+	size_t denied;
+	uint8_t *plain;      /* one guarded block holding every record's plaintext */
+};
+
+/* ---- JSON input -------------------------------------------------------- */
+
+/* 1 when no container inside `j` nests deeper than PV_RECORD_MAX_DEPTH (the top object is depth 1). */
+static int depth_ok(json_t *j, int depth)
+{
+	json_t *child;
+	const char *key;
+	size_t i;
+
+	if (depth > PV_RECORD_MAX_DEPTH)
+		return 0;
+	if (json_is_object(j)) {
+		json_object_foreach(j, key, child)
+			if ((json_is_object(child) || json_is_array(child)) && !depth_ok(child, depth + 1))
+				return 0;
+	} else if (json_is_array(j)) {
+		json_array_foreach(j, i, child)
+			if ((json_is_object(child) || json_is_array(child)) && !depth_ok(child, depth + 1))
+				return 0;
+	}
+	return 1;
+}
+
+/*
+ * Parse record data: a JSON object of at most PV_RECORD_MAX_BYTES, nested at
+ * most PV_RECORD_MAX_DEPTH deep, without duplicate keys or NUL bytes.
+ * *out (when not NULL) gets the parsed object; json_decref it. The message
+ * gives line and column, never the text (jansson's own text quotes input).
+ */
+static int parse_data(json_t **out, const char *data, size_t len)
+{
+	json_error_t err;
+	json_t *j;
+
+	if (out)
+		*out = NULL;
+	if (!data || len == 0)
+		return pv_error_set(PV_EINVAL, "data: expected a JSON object");
+	if (len > PV_RECORD_MAX_BYTES)
+		return pv_error_set(PV_ELIMIT, "data: %zu bytes, at most %u allowed", len, PV_RECORD_MAX_BYTES);
+	if (memchr(data, '\0', len))
+		return pv_error_set(PV_EINVAL, "data: expected a JSON object (NUL byte in input)");
+	j = json_loadb(data, len, JSON_REJECT_DUPLICATES, &err);
+	if (!j)
+		return pv_error_set(PV_EINVAL, "data: expected a JSON object (invalid JSON at line %d, column %d)",
+				    err.line, err.column);
+	if (!json_is_object(j)) {
+		json_decref(j);
+		return pv_error_set(PV_EINVAL, "data: expected a JSON object");
+	}
+	if (!depth_ok(j, 1)) {
+		json_decref(j);
+		return pv_error_set(PV_ELIMIT, "data: nested deeper than %d", PV_RECORD_MAX_DEPTH);
+	}
+	if (out)
+		*out = j;
+	else
+		json_decref(j);
+	return 0;
+}
+
+/* Name an id in a message only when it is a well-formed id (caller text could be anything). */
+static const char *shown(const char *id)
+{
+	return pv_vault_audit_id(id) ? id : "(malformed id)";
+}
+
+/* ---- put --------------------------------------------------------------- */
+
+/* Check category, purpose and source against `p` (PV_EPOLICY naming which). */
+static int spec_against_policy(const pv_policy *p, const pv_record_spec *spec)
+{
+	const pv_policy_category *c;
+	const pv_policy_purpose *pu;
+
+	if (!spec->category || !(c = pv_policy_category_find(p, spec->category)))
+		return pv_error_set(PV_EPOLICY, "category: %s is not declared in the current policy",
+				    spec->category ? shown(spec->category) : "(none)");
+	if (!spec->purpose || !(pu = pv_policy_purpose_find(p, spec->purpose)))
+		return pv_error_set(PV_EPOLICY, "purpose: %s is not declared in the current policy",
+				    spec->purpose ? shown(spec->purpose) : "(none)");
+	if (!pv_policy_purpose_has_category(pu, c))
+		return pv_error_set(PV_EPOLICY, "purpose: %s does not cover category %s", spec->purpose, spec->category);
+	if (spec->source && spec->source[0] && !pv_policy_source_find(p, spec->source))
+		return pv_error_set(PV_EPOLICY, "source: %s is not declared in the current policy", shown(spec->source));
+	return 0;
+}
+
+/*
+ * Store a record: the subject must exist and not be erased; category, purpose
+ * and source must be declared in the current policy, the purpose must cover
+ * the category, a service needs a grant for them; the data must be a JSON
+ * object. Expiry comes from the retention rule (INT64_MAX when none). The
+ * data is sealed with the subject's data key and inserted with the audit
+ * entry "record.put" in one transaction. out_id gets the record id.
+ */
+int pv_record_put(pv_vault *v, const pv_caller *caller, const char *subject_id,
+		  const pv_record_spec *spec, char out_id[PV_ID_LEN + 1])
+{
+	const pv_policy *p;
+	pv_subject_info subj;
+	pv_store_record r;
+	pv_duration dur;
+	uint8_t *ct = NULL;
+	int rc;
+
+	if (!v || !spec || !out_id)
+		return pv_error_set(PV_EINVAL, "record: expected a vault, a spec and an output");
+	if ((rc = pv_vault_caller_check(caller)) < 0 || (rc = pv_vault_caller_may_write(caller)) < 0)
+		return rc;
+	if ((rc = pv_vault_subject_load(v, subject_id, &subj)) < 0)
+		return rc;
+	if (subj.state == PV_SUBJECT_ERASED)
+		return pv_error_set(PV_EERASED, "subject %s: erased", subject_id);
+	p = pv_vault_policy(v);
+	if ((rc = spec_against_policy(p, spec)) < 0)
+		return rc;
+	if (!pv_vault_caller_granted(caller, spec->purpose, spec->category))
+		return pv_error_set(PV_EDENIED, "caller: no grant for purpose %s and category %s", spec->purpose,
+				    spec->category);
+	if ((rc = parse_data(NULL, spec->data, spec->len)) < 0)
+		return rc;
+
+	memset(&r, 0, sizeof(r));
+	pv_uuid_new(r.id);
+	memcpy(r.subject_id, subj.id, sizeof(r.subject_id));
+	snprintf(r.category, sizeof(r.category), "%s", spec->category);
+	snprintf(r.purpose, sizeof(r.purpose), "%s", spec->purpose);
+	snprintf(r.source, sizeof(r.source), "%s", spec->source ? spec->source : "");
+	snprintf(r.policy_version, sizeof(r.policy_version), "%s", pv_vault_policy_hash(v));
+	r.collected_at = r.updated_at = pv_clock_now();
+	r.expires_at = INT64_MAX;
+	if (pv_policy_retention_for(p, spec->category, spec->purpose, &dur, NULL)) {
+		const pv_policy_rights *rights = pv_policy_rights_get(p, subj.regime);
+		r.expires_at = pv_time_add(r.collected_at, &dur, rights ? rights->holidays : NULL,
+					   rights ? rights->nholidays : 0);
+	}
+	ct = malloc(spec->len + PV_TAG_LEN);
+	if (!ct)
+		return pv_error_set(PV_ENOMEM, "record: out of memory");
+	if ((rc = pv_vault_dek_load(v, subj.id)) < 0)
+		goto out;
+	rc = pv_seal(v->dek, subj.id, r.id, r.category, (const uint8_t *)spec->data, spec->len, r.nonce, ct);
+	pv_vault_dek_wipe(v);
+	if (rc < 0)
+		goto out;
+	r.ciphertext = ct;
+	r.ciphertext_len = spec->len + PV_TAG_LEN;
+
+	if ((rc = pv_vault_tx_begin(v)) < 0)
+		goto out;
+	rc = pv_store_record_insert(v->store, &r);
+	if (rc == 0)
+		rc = pv_audit_append(v->audit, caller->name, "record.put", subj.id, r.purpose, r.category, "ok");
+	rc = pv_vault_tx_end(v, rc);
+	if (rc == 0)
+		memcpy(out_id, r.id, PV_ID_LEN + 1);
+out:
+	free(ct);
+	return rc;
+}
+
+/* ---- read -------------------------------------------------------------- */
+
+/* A record allowed by the decision, waiting to be decrypted. */
+typedef struct {
+	uint8_t nonce[PV_NONCE_LEN];
+	uint8_t *ct;
+	size_t ct_len;
+} pending_ct;
+
+typedef struct {
+	pv_vault *v;
+	const pv_caller *caller;
+	const pv_subject_info *subj;
+	const char *purpose;
+	pv_record_list *l;
+	pending_ct *pend;       /* parallel to l->v */
+	size_t plain_total;
+	int any_denied;
+	pv_decision first_denied;
+} read_ctx;
+
+/* Visit one record: decide against its own policy version; keep its ciphertext when allowed. */
+static int read_cb(const pv_store_record *r, void *payload)
+{
+	read_ctx *c = payload;
+	pv_record_list *l = c->l;
+	const pv_policy *p;
+	pv_decision d;
+	pv_record *out;
+	int rc;
+
+	if (l->n + l->denied >= PV_READ_MAX_RECORDS)
+		return pv_error_set(PV_ELIMIT, "read: subject holds more than %d records", PV_READ_MAX_RECORDS);
+	if ((rc = pv_vault_policy_load(c->v, r->policy_version, &p)) < 0)
+		return pv_error_wrap(rc, "record %s", r->id);
+	pv_vault_decide_any(p, c->caller, c->subj, r->category, c->purpose, &d);
+	if (!d.allow) {
+		if (!c->any_denied)
+			c->first_denied = d;
+		c->any_denied = 1;
+		l->denied++;
+		return 0;
+	}
+	if (r->ciphertext_len < PV_TAG_LEN || r->ciphertext_len - PV_TAG_LEN > PV_RECORD_MAX_BYTES)
+		return pv_error_set(PV_ECRYPTO, "record %s: ciphertext has an impossible length", r->id);
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 8;
+		pv_record *nv = realloc(l->v, cap * sizeof(*nv));
+		pending_ct *np;
+		if (!nv)
+			return pv_error_set(PV_ENOMEM, "read: out of memory");
+		l->v = nv;
+		np = realloc(c->pend, cap * sizeof(*np));
+		if (!np)
+			return pv_error_set(PV_ENOMEM, "read: out of memory");
+		c->pend = np;
+		l->cap = cap;
+	}
+	c->pend[l->n].ct = malloc(r->ciphertext_len);
+	if (!c->pend[l->n].ct)
+		return pv_error_set(PV_ENOMEM, "read: out of memory");
+	memcpy(c->pend[l->n].ct, r->ciphertext, r->ciphertext_len);
+	memcpy(c->pend[l->n].nonce, r->nonce, PV_NONCE_LEN);
+	c->pend[l->n].ct_len = r->ciphertext_len;
+	out = &l->v[l->n];
+	memset(out, 0, sizeof(*out));
+	memcpy(out->id, r->id, sizeof(out->id));
+	memcpy(out->subject_id, r->subject_id, sizeof(out->subject_id));
+	memcpy(out->category, r->category, sizeof(out->category));
+	memcpy(out->purpose, r->purpose, sizeof(out->purpose));
+	memcpy(out->source, r->source, sizeof(out->source));
+	memcpy(out->policy_version, r->policy_version, sizeof(out->policy_version));
+	out->collected_at = r->collected_at;
+	out->updated_at = r->updated_at;
+	out->expires_at = r->expires_at;
+	out->len = r->ciphertext_len - PV_TAG_LEN;
+	c->plain_total += out->len + 1;
+	l->n++;
+	return 0;
+}
+
+/* Decrypt every pending record into one guarded block. PV_ECRYPTO names the record that does not open. */
+static int read_decrypt(read_ctx *c)
+{
+	pv_record_list *l = c->l;
+	size_t off = 0;
+	int rc;
+
+	if (l->n == 0)
+		return 0;
+	l->plain = pv_secret_alloc(c->plain_total);
+	if (!l->plain)
+		return pv_error_set(PV_ENOMEM, "read: cannot allocate guarded memory");
+	if ((rc = pv_vault_dek_load(c->v, c->subj->id)) < 0)
+		return rc;
+	for (size_t i = 0; i < l->n; i++) {
+		pv_record *r = &l->v[i];
+		r->data = (char *)l->plain + off;
+		rc = pv_open(c->v->dek, r->subject_id, r->id, r->category, c->pend[i].nonce, c->pend[i].ct,
+			     c->pend[i].ct_len, (uint8_t *)r->data);
+		if (rc < 0) {
+			pv_vault_dek_wipe(c->v);
+			return pv_error_set(PV_ECRYPTO, "record %s: ciphertext does not open (tampered or misplaced)", r->id);
+		}
+		r->data[r->len] = '\0';
+		off += r->len + 1;
+	}
+	pv_vault_dek_wipe(c->v);
+	return 0;
+}
+
+/* Append the one audit entry of a read; keeps the current error message when rc_keep < 0. */
+static int read_audit(pv_vault *v, const pv_caller *caller, const char *subject_id, const char *purpose,
+		      const char *category, const char *outcome)
+{
+	int rc;
+
+	if ((rc = pv_vault_tx_begin(v)) < 0)
+		return rc;
+	rc = pv_audit_append(v->audit, caller->name, "record.read", subject_id, pv_vault_audit_id(purpose),
+			     pv_vault_audit_id(category), outcome);
+	return pv_vault_tx_end(v, rc);
+}
+
+/* Audit a denied or failed read and return `code` with the message it had before the audit. */
+static int read_fail(pv_vault *v, const pv_caller *caller, const char *subject_id, const char *purpose,
+		     const char *category, const char *outcome, int code)
+{
+	char msg[PV_ERRMSG_MAX];
+	int rc;
+
+	snprintf(msg, sizeof(msg), "%s", pv_error_last());
+	rc = read_audit(v, caller, subject_id, purpose, category, outcome);
+	if (rc < 0)
+		return rc;
+	return pv_error_set(code, "%s", msg);
+}
+
+/*
+ * Read a subject's records for `purpose` (and `category` when not NULL).
+ * Each record is decided against the policy version it was collected under;
+ * allowed records are decrypted into guarded memory, denied ones counted.
+ * One audit entry "record.read" per call: "allow:<n>" (",denied:<m>" when
+ * some were withheld), "deny:<reason>" or "error:<code>". With no record at
+ * all the read is decided against the current policy, so an undeclared
+ * purpose or a missing grant is reported even for an empty subject.
+ * *out is freed with pv_record_list_free().
+ */
+int pv_record_read(pv_vault *v, const pv_caller *caller, const char *subject_id, const char *purpose,
+		   const char *category, pv_record_list **out, pv_decision *denied)
+{
+	pv_subject_info subj;
+	read_ctx c;
+	char outcome[OUTCOME_MAX + 1];
+	int rc;
+
+	if (!v || !out)
+		return pv_error_set(PV_EINVAL, "read: expected a vault and an output");
+	*out = NULL;
+	if ((rc = pv_vault_caller_check(caller)) < 0)
+		return rc;
+	if (!purpose)
+		return pv_error_set(PV_EINVAL, "purpose: expected a purpose id");
+	rc = pv_vault_subject_load(v, subject_id, &subj);
+	if (rc == PV_ENOTFOUND || (rc == 0 && subj.state == PV_SUBJECT_ERASED)) {
+		pv_reason why = rc == 0 ? PV_REASON_SUBJECT_ERASED : PV_REASON_SUBJECT_UNKNOWN;
+		if (denied) {
+			denied->allow = 0;
+			denied->reason = why;
+		}
+		snprintf(outcome, sizeof(outcome), "deny:%s", pv_reason_name(why));
+		if (rc == 0)
+			pv_error_set(PV_EERASED, "subject %s: erased", subject_id);
+		return read_fail(v, caller, subject_id, purpose, category, outcome, rc == 0 ? PV_EERASED : PV_ENOTFOUND);
+	}
+	if (rc < 0)
+		return rc;
+
+	memset(&c, 0, sizeof(c));
+	c.v = v;
+	c.caller = caller;
+	c.subj = &subj;
+	c.purpose = purpose;
+	c.l = calloc(1, sizeof(*c.l));
+	if (!c.l)
+		return pv_error_set(PV_ENOMEM, "read: out of memory");
+	rc = pv_store_record_each(v->store, subject_id, category, read_cb, &c);
+	if (rc == 0 && c.l->n == 0 && !c.any_denied) {
+		pv_vault_decide_any(pv_vault_policy(v), caller, &subj, category, purpose, &c.first_denied);
+		c.any_denied = !c.first_denied.allow;
+	}
+	if (rc == 0 && c.l->n == 0 && c.any_denied) {
+		if (denied)
+			*denied = c.first_denied;
+		snprintf(outcome, sizeof(outcome), "deny:%s", pv_reason_name(c.first_denied.reason));
+		pv_error_set(PV_EDENIED, "read: denied (%s)", pv_reason_name(c.first_denied.reason));
+		rc = read_fail(v, caller, subject_id, purpose, category, outcome, PV_EDENIED);
+		goto out;
+	}
+	if (rc == 0)
+		rc = read_decrypt(&c);
+	if (rc < 0) {
+		if (rc == PV_ECRYPTO || rc == PV_ETAMPER) {
+			snprintf(outcome, sizeof(outcome), "error:%s", pv_error_name(rc));
+			rc = read_fail(v, caller, subject_id, purpose, category, outcome, rc);
+		}
+		goto out;
+	}
+	if (c.l->denied)
+		snprintf(outcome, sizeof(outcome), "allow:%zu,denied:%zu", c.l->n, c.l->denied);
+	else
+		snprintf(outcome, sizeof(outcome), "allow:%zu", c.l->n);
+	rc = read_audit(v, caller, subject_id, purpose, category, outcome);
+out:
+	if (c.pend) {
+		for (size_t i = 0; i < c.l->n; i++)
+			free(c.pend[i].ct);
+		free(c.pend);
+	}
+	if (rc < 0) {
+		pv_record_list_free(c.l);
+		return rc;
+	}
+	*out = c.l;
+	return 0;
+}
+
+size_t pv_record_list_count(const pv_record_list *l)
+{
+	return l ? l->n : 0;
+}
+
+const pv_record *pv_record_list_at(const pv_record_list *l, size_t i)
+{
+	return l && i < l->n ? &l->v[i] : NULL;
+}
+
+size_t pv_record_list_denied(const pv_record_list *l)
+{
+	return l ? l->denied : 0;
+}
+
+void pv_record_list_free(pv_record_list *l)
+{
+	if (!l)
+		return;
+	pv_secret_free(l->plain);
+	free(l->v);
+	free(l);
+}
+
+/* ---- rectify ----------------------------------------------------------- */
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* A key as the audit may show it: schema-like names only, anything else as "*". */
+static const char *key_shown(const char *k)
+{
+	if (!*k)
+		return "*";
+	for (const char *s = k; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') || *s == '_'
+		      || *s == '-' || *s == '.'))
+			return "*";
+	return k;
+}
+
+/*
+ * The outcome "fields:<k1>,<k2>,..." of the top-level keys added, removed
+ * or changed between `old` and `new`, sorted; cut with "..." where the
+ * audit's outcome field ends. Keys only, never values.
+ */
+static int fields_outcome(char out[OUTCOME_MAX + 1], json_t *old, json_t *new)
+{
+	const char **keys;
+	const char *k;
+	json_t *val;
+	size_t n = 0, len, kept = 0;
+
+	keys = malloc((json_object_size(old) + json_object_size(new) + 1) * sizeof(*keys));
+	if (!keys)
+		return pv_error_set(PV_ENOMEM, "rectify: out of memory");
+	json_object_foreach(new, k, val) {
+		json_t *o = json_object_get(old, k);
+		if (!o || !json_equal(o, val))
+			keys[n++] = key_shown(k);
+	}
+	json_object_foreach(old, k, val)
+		if (!json_object_get(new, k))
+			keys[n++] = key_shown(k);
+	qsort(keys, n, sizeof(*keys), cmp_str);
+	len = (size_t)snprintf(out, OUTCOME_MAX + 1, "fields:");
+	for (size_t i = 0; i < n; i++) {
+		size_t kl = strlen(keys[i]);
+		int last = i + 1 == n;
+		if (i > 0 && strcmp(keys[i], keys[i - 1]) == 0)
+			continue;   /* several "*" */
+		if (len + (kept ? 1 : 0) + kl + (last ? 0 : 4) > OUTCOME_MAX) {
+			if (len + (kept ? 4 : 3) <= OUTCOME_MAX)
+				len += (size_t)snprintf(out + len, OUTCOME_MAX + 1 - len, kept ? ",..." : "...");
+			break;
+		}
+		len += (size_t)snprintf(out + len, OUTCOME_MAX + 1 - len, "%s%s", kept ? "," : "", keys[i]);
+		kept++;
+	}
+	free(keys);
+	return 0;
+}
+
+/*
+ * Replace a record's data with a new JSON object. A service needs a grant
+ * for the record's purpose and category. Audited as "record.rectify" with the
+ * changed top-level keys, in one transaction with the update.
+ */
+int pv_record_rectify(pv_vault *v, const pv_caller *caller, const char *subject_id, const char *record_id,
+		      const char *data, size_t len)
+{
+	pv_subject_info subj;
+	pv_store_record r;
+	uint8_t *buf = NULL, *ct = NULL, *pt = NULL;
+	json_t *new = NULL, *old = NULL;
+	char outcome[OUTCOME_MAX + 1];
+	int rc;
+
+	if (!v)
+		return pv_error_set(PV_EINVAL, "rectify: expected a vault");
+	if ((rc = pv_vault_caller_check(caller)) < 0 || (rc = pv_vault_caller_may_write(caller)) < 0)
+		return rc;
+	if (!pv_uuid_valid(record_id))
+		return pv_error_set(PV_EINVAL, "record_id: expected a lower-case UUID");
+	if ((rc = parse_data(&new, data, len)) < 0)
+		return rc;
+	if ((rc = pv_vault_subject_load(v, subject_id, &subj)) < 0)
+		goto out;
+	if (subj.state == PV_SUBJECT_ERASED) {
+		rc = pv_error_set(PV_EERASED, "subject %s: erased", subject_id);
+		goto out;
+	}
+	rc = pv_store_record_get(v->store, subject_id, record_id, &r, &buf);
+	if (rc < 0) {
+		if (rc == PV_ENOTFOUND)
+			rc = pv_error_set(rc, "record %s: not found for subject %s", record_id, subject_id);
+		goto out;
+	}
+	if (!pv_vault_caller_granted(caller, r.purpose, r.category)) {
+		rc = pv_error_set(PV_EDENIED, "caller: no grant for purpose %s and category %s", r.purpose, r.category);
+		goto out;
+	}
+	if (r.ciphertext_len < PV_TAG_LEN) {
+		rc = pv_error_set(PV_ECRYPTO, "record %s: ciphertext has an impossible length", record_id);
+		goto out;
+	}
+	pt = pv_secret_alloc(r.ciphertext_len - PV_TAG_LEN + 1);
+	ct = malloc(len + PV_TAG_LEN);
+	if (!pt || !ct) {
+		rc = pv_error_set(PV_ENOMEM, "rectify: out of memory");
+		goto out;
+	}
+	if ((rc = pv_vault_dek_load(v, subject_id)) < 0)
+		goto out;
+	rc = pv_open(v->dek, subject_id, record_id, r.category, r.nonce, buf, r.ciphertext_len, pt);
+	if (rc < 0) {
+		rc = pv_error_set(PV_ECRYPTO, "record %s: ciphertext does not open (tampered or misplaced)", record_id);
+		goto out;
+	}
+	rc = pv_seal(v->dek, subject_id, record_id, r.category, (const uint8_t *)data, len, r.nonce, ct);
+	pv_vault_dek_wipe(v);
+	if (rc < 0)
+		goto out;
+	old = json_loadb((const char *)pt, r.ciphertext_len - PV_TAG_LEN, 0, NULL);
+	if (!old || !json_is_object(old)) {
+		json_decref(old);
+		old = json_object();
+	}
+	if ((rc = fields_outcome(outcome, old, new)) < 0)
+		goto out;
+	r.ciphertext = ct;
+	r.ciphertext_len = len + PV_TAG_LEN;
+	r.updated_at = pv_clock_now();
+	if ((rc = pv_vault_tx_begin(v)) < 0)
+		goto out;
+	rc = pv_store_record_update(v->store, &r);
+	if (rc == 0)
+		rc = pv_audit_append(v->audit, caller->name, "record.rectify", subject_id, r.purpose, r.category, outcome);
+	rc = pv_vault_tx_end(v, rc);
+out:
+	pv_vault_dek_wipe(v);
+	json_decref(new);
+	json_decref(old);
+	pv_secret_free(pt);
+	free(ct);
+	free(buf);
+	return rc;
+}

@@ -1,0 +1,97 @@
+/*
+ * privault vault (internal): the handle, and what other modules (audit,
+ * import) may reach inside it. Only src/vault/ defines struct pv_vault.
+ */
+#ifndef PV_VAULT_INTERNAL_H
+#define PV_VAULT_INTERNAL_H
+
+#include <limits.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "audit/audit.h"
+#include "crypto/crypto.h"
+#include "privault/vault.h"
+#include "store/store.h"
+
+/* ---- accessors for other modules (audit_api.c, import) ---- */
+
+/* The vault's store, audit chain and keyring (borrowed; valid until pv_vault_close). */
+pv_store *pv_vault_store(pv_vault *v);
+pv_audit *pv_vault_audit(pv_vault *v);
+const pv_keyring *pv_vault_keyring(pv_vault *v);
+
+/*
+ * Append one administrative audit entry (no subject, purpose or category) in
+ * its own transaction, or inside the caller's pv_vault_begin() batch when one
+ * is open. Validates the caller. 0 or a PV_E* code.
+ */
+int pv_vault_audit_action(pv_vault *v, const pv_caller *caller, const char *action, const char *outcome);
+
+/* ---- inside src/vault/ only ---- */
+
+#ifdef PV_VAULT_PRIVATE
+
+#define PV_VAULT_PATH_MAX 4096
+
+/* One loaded policy version; every version stays loaded until the vault closes
+ * (pv_vault_policy_get hands out borrowed pointers). */
+typedef struct {
+	char hash[PV_HASH_HEX_LEN + 1];
+	pv_policy *policy;
+} pv_vault_policy_slot;
+
+struct pv_vault {
+	char dir[PV_VAULT_PATH_MAX];
+	char key_path[PV_VAULT_PATH_MAX];
+	pv_store *store;
+	pv_keyring *keys;
+	pv_audit *audit;
+	pv_vault_policy_slot *policies;   /* cache of loaded versions, by hash */
+	size_t npolicies, cappolicies;
+	size_t current;                   /* index of the current version in policies */
+	uint8_t *dek;                     /* guarded scratch for the data key in use; wiped after each operation */
+	int batch;                        /* 1 inside pv_vault_begin() */
+	int batch_failed;                 /* a write failed midway inside the batch: commit refuses */
+};
+
+/* Transactions: begin joins the caller's batch when one is open. */
+int pv_vault_tx_begin(pv_vault *v);
+/* Commit when rc == 0, else roll back (keeping the error message); returns rc or the commit's error. */
+int pv_vault_tx_end(pv_vault *v, int rc);
+
+/* Validate a caller (name non-empty and short, role known, grants well formed). */
+int pv_vault_caller_check(const pv_caller *caller);
+/* PV_EDENIED unless the caller may write (admin, or service). */
+int pv_vault_caller_may_write(const pv_caller *caller);
+/* 1 when the caller's role and grants allow `purpose` x `category` (category NULL: the purpose alone). */
+int pv_vault_caller_granted(const pv_caller *caller, const char *purpose, const char *category);
+
+/*
+ * The decision for a read with no record to decide on: like pv_access_decide
+ * against `policy`, but `category` may be NULL (then only the purpose, role,
+ * grants for the purpose and the subject's state are consulted).
+ */
+void pv_vault_decide_any(const pv_policy *policy, const pv_caller *caller, const pv_subject_info *subject,
+			 const char *category, const char *purpose, pv_decision *out);
+
+/* A policy version by hash from the cache, loading it from the store when needed (borrowed). */
+int pv_vault_policy_load(pv_vault *v, const char *hash, const pv_policy **out);
+/* The current version's hash (borrowed). */
+const char *pv_vault_policy_hash(pv_vault *v);
+
+/* Load a subject's metadata; PV_ENOTFOUND when unknown. */
+int pv_vault_subject_load(pv_vault *v, const char *subject_id, pv_subject_info *out);
+
+/* Unwrap a subject's data key into v->dek. PV_EERASED-free: PV_ENOTFOUND when the key row is gone. */
+int pv_vault_dek_load(pv_vault *v, const char *subject_id);
+/* Wipe v->dek. */
+void pv_vault_dek_wipe(pv_vault *v);
+
+/* Copy `s` into an audit field only when it is a valid id (never arbitrary caller text); else NULL. */
+const char *pv_vault_audit_id(const char *s);
+
+#endif /* PV_VAULT_PRIVATE */
+
+#endif
