@@ -35,6 +35,7 @@ typedef struct pv_node {
 	pv_node_kind kind;
 	int line, column;          /* 1-based */
 	int plain;                 /* scalar written plain (unquoted, untagged) */
+	int alias;                 /* stands in for a rejected alias: already reported, skip it */
 	const char *str;           /* scalar text, NUL-terminated */
 	size_t len;
 	struct pv_node *first, *last, *next;   /* children: a map holds key, value, key, value ... */

@@ -316,6 +316,7 @@ pv_node *pv_tree_parse(pv_pctx *c, const char *buf, size_t len)
 					c->nomem = 1;
 					done = 1;
 				} else {
+					n->alias = 1;
 					attach(&s, n, &root);
 				}
 			}

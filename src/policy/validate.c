@@ -168,6 +168,8 @@ int pv_validate_scalar(pv_pctx *c, const pv_pkey *k, pv_ptype t, const pv_node *
 	long l;
 	int iv;
 
+	if (n->alias)
+		return -1;   /* reported by the parser */
 	if (n->kind != PV_NODE_SCALAR || is_null(n)) {
 		pv_pctx_error(c, n->line, n->column, "expected %s, got %s", types[t].expect, node_what(n));
 		return -1;
@@ -346,6 +348,8 @@ static void fill_default(pv_pctx *c, const pv_pkey *k, void *base)
 /* One present key: dispatch on its row's type. */
 static void fill_value(pv_pctx *c, const pv_pspec *spec, const pv_pkey *k, const pv_node *v, void *base)
 {
+	if (v->alias)
+		return;   /* reported by the parser */
 	switch (k->type) {
 	case PV_T_MAP:
 		if (v->kind != PV_NODE_MAP) {
