@@ -235,6 +235,20 @@ int pv_vault_rollback(pv_vault *v);
  * is rewrapped with it; records are not rewritten. */
 int pv_vault_key_rotate(pv_vault *v, const pv_caller *caller, uint32_t *out_version, size_t *out_rewrapped);
 
+/* ---- counts (added by the CLI/import engineer for `privault status`; implemented in src/vault/stats.c) ---- */
+
+typedef struct {
+	char vault_id[PV_ID_LEN + 1];   /* the vault's own id (meta "vault_id"); "" when unset */
+	char backend[16];               /* "sqlite", ... */
+	int64_t subjects;               /* subjects holding a data key (active or restricted; erased tombstones excluded) */
+	int64_t records;                /* records stored */
+	int64_t audit_entries;          /* audit chain length (head seq) */
+	uint32_t key_version;           /* current master key version */
+} pv_vault_stats;
+
+/* Counts for `privault status`: metadata only, not audited. 0 or a PV_E* code. */
+int pv_vault_stats_get(pv_vault *v, pv_vault_stats *out);
+
 #ifdef __cplusplus
 }
 #endif

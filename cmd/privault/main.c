@@ -1,0 +1,233 @@
+/*
+ * privault: the one binary. main() reads the global options that come before
+ * the command, honours PRIVAULT_NOW, and dispatches through the table below.
+ * Each command's usage text lives in the table, next to its entry, so `help`,
+ * `<cmd> --help` and usage errors all print the same thing.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+typedef struct {
+	const char *name;
+	int (*run)(pv_cli *cli, int argc, char **argv);
+	const char *summary;
+	const char *usage;
+} pv_cli_command;
+
+static int cmd_help(pv_cli *cli, int argc, char **argv);
+static int cmd_policy(pv_cli *cli, int argc, char **argv);
+
+static const pv_cli_command commands[] = {
+	{ "help", cmd_help, "show usage of privault or of one command",
+	  "usage: privault help [COMMAND]\n" },
+	{ "init", pv_cmd_init, "create a vault with its key file and first policy",
+	  "usage: privault init [DIR] --policy FILE\n"
+	  "  Create a vault in DIR (default: --vault, $PRIVAULT_VAULT or ./var/vault):\n"
+	  "  the key file (mode 0600), the database and FILE as the first policy version.\n" },
+	{ "status", pv_cmd_status, "vault id, store, policy, counts, key version",
+	  "usage: privault status\n"
+	  "  Print the vault id, store backend, current policy version and label, the\n"
+	  "  counts of subjects (holding a data key), records and audit entries, and the\n"
+	  "  current master key version.\n" },
+	{ "policy", cmd_policy, "vault policy versions; check, show, hash and schema of files",
+	  "usage: privault policy add FILE      load FILE as a new policy version and make it current\n"
+	  "       privault policy current       print the current version's hash, label and effective date\n"
+	  "       privault policy check|show|hash|schema ...   (work on files; see privault policy check --help)\n" },
+	{ "subject", pv_cmd_subject, "create, find, show, categories, erase",
+	  "usage: privault subject create --id KIND=VALUE [--id KIND=VALUE ...] [--regime R]\n"
+	  "                               [--birth-year Y] [--parental-consent]\n"
+	  "       privault subject find KIND [--value VALUE]   (VALUE is read from stdin without --value)\n"
+	  "       privault subject show ID\n"
+	  "       privault subject categories ID\n"
+	  "       privault subject erase ID\n" },
+	{ "record", pv_cmd_record, "put, read, rectify records of a subject",
+	  "usage: privault record put SUBJECT --category C --purpose P [--source S]\n"
+	  "                           [--data JSON | --data-file FILE]   (stdin without either)\n"
+	  "       privault record read SUBJECT --purpose P [--category C] [--json]\n"
+	  "       privault record rectify SUBJECT RECORD [--data JSON | --data-file FILE]\n" },
+	{ "decide", pv_cmd_decide, "the access decision for one subject, category and purpose",
+	  "usage: privault decide SUBJECT --category C --purpose P\n"
+	  "  Print \"allow\" (exit 0) or \"deny <reason>\" (exit 4).\n" },
+	{ "import", pv_cmd_import, "bulk import of JSON lines or CSV",
+	  "usage: privault import FILE [--format jsonl|csv] [--batch N] [--check] [--no-progress]\n"
+	  "  Each batch of N rows (default 1000) is validated in full, then written in one\n"
+	  "  transaction. The first bad row stops the import; earlier batches stay.\n"
+	  "  --check validates the whole file and writes nothing.\n" },
+	{ "audit", pv_cmd_audit, "verify, list, checkpoint the audit chain; its public key",
+	  "usage: privault audit verify\n"
+	  "       privault audit list [--from N] [--limit N] [--json]\n"
+	  "       privault audit checkpoint\n"
+	  "       privault audit pubkey\n" },
+	{ "key", pv_cmd_key, "rotate the master key",
+	  "usage: privault key rotate\n" },
+	{ NULL, NULL, NULL, NULL }
+};
+
+static const char global_usage[] =
+	"global options (before or after the command):\n"
+	"  --vault DIR          the vault directory (default $PRIVAULT_VAULT, else ./var/vault)\n"
+	"  --as NAME            act as this caller (default \"cli\")\n"
+	"  --role ROLE          admin | service | auditor (default admin)\n"
+	"  --grant P[:C,C]      a grant of purpose P, limited to categories C (repeatable)\n"
+	"  -h, --help           usage of the command\n"
+	"environment: PRIVAULT_VAULT, PRIVAULT_NOW (ISO 8601 UTC, frozen clock for tests),\n"
+	"             PRIVAULT_KEYS, PRIVAULT_STORE\n"
+	"exit codes: 0 ok, 1 error, 2 usage, 3 not found, 4 denied, 5 tamper/verification failed\n";
+
+static const pv_cli_command *find_command(const char *name)
+{
+	for (const pv_cli_command *c = commands; c->name != NULL; c++)
+		if (strcmp(c->name, name) == 0)
+			return c;
+	return NULL;
+}
+
+static void print_overview(FILE *f)
+{
+	fprintf(f, "usage: privault [GLOBAL OPTIONS] COMMAND [ARGS]\n\ncommands:\n");
+	for (const pv_cli_command *c = commands; c->name != NULL; c++)
+		fprintf(f, "  %-10s %s\n", c->name, c->summary);
+	fprintf(f, "\n%s", global_usage);
+}
+
+/* `privault help [COMMAND]`. */
+static int cmd_help(pv_cli *cli, int argc, char **argv)
+{
+	const pv_cli_command *c;
+
+	(void)cli;
+	if (argc < 2) {
+		print_overview(stdout);
+		return PV_EXIT_OK;
+	}
+	c = find_command(argv[1]);
+	if (c == NULL) {
+		fprintf(stderr, "privault: unknown command '%s'\n", argv[1]);
+		print_overview(stderr);
+		return PV_EXIT_USAGE;
+	}
+	fputs(c->usage, stdout);
+	fprintf(stdout, "\n%s", global_usage);
+	return PV_EXIT_OK;
+}
+
+/* `policy add|current` are vault-bound and ours; every other verb is the policy engineer's. */
+static int cmd_policy(pv_cli *cli, int argc, char **argv)
+{
+	if (argc >= 2 && (strcmp(argv[1], "add") == 0 || strcmp(argv[1], "current") == 0))
+		return pv_cmd_policy_vault(cli, argc, argv);
+	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+		pv_cli_usage(cli, argc < 2 ? stderr : stdout);
+		return argc < 2 ? PV_EXIT_USAGE : PV_EXIT_OK;
+	}
+	return pv_cli_policy(argc, argv);
+}
+
+/*
+ * Global options before the command: --vault, --as, --role, --grant (also
+ * accepted after it, by pv_cli_parse). Returns the index of the command, or
+ * -1 after printing a usage error.
+ */
+static int parse_globals(pv_cli *cli, int argc, char **argv)
+{
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i], **slot = NULL;
+		const char *val;
+		size_t nl = 0;
+
+		if (a[0] != '-')
+			return i;
+		if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0)
+			return i;
+		if (strncmp(a, "--vault", 7) == 0 && (a[7] == '\0' || a[7] == '='))
+			slot = &cli->vault_dir, nl = 7;
+		else if (strncmp(a, "--as", 4) == 0 && (a[4] == '\0' || a[4] == '='))
+			slot = &cli->as_name, nl = 4;
+		else if (strncmp(a, "--role", 6) == 0 && (a[6] == '\0' || a[6] == '='))
+			slot = &cli->role, nl = 6;
+		else if (strncmp(a, "--grant", 7) == 0 && (a[7] == '\0' || a[7] == '='))
+			nl = 7;
+		else {
+			fprintf(stderr, "privault: unknown option '%s'\n", a);
+			return -1;
+		}
+		if (a[nl] == '=') {
+			val = a + nl + 1;
+		} else {
+			if (i + 1 >= argc) {
+				fprintf(stderr, "privault: option '%s' needs a value\n", a);
+				return -1;
+			}
+			val = argv[++i];
+		}
+		if (slot != NULL) {
+			*slot = val;
+		} else {
+			if (cli->grants.n >= PV_CLI_MAX_MULTI) {
+				fprintf(stderr, "privault: too many --grant options (at most %d)\n", PV_CLI_MAX_MULTI);
+				return -1;
+			}
+			cli->grants.v[cli->grants.n++] = val;
+		}
+	}
+	return i;
+}
+
+int main(int argc, char **argv)
+{
+	static pv_cli cli;
+	const pv_cli_command *c;
+	const char *now = getenv("PRIVAULT_NOW");
+	int first, rc;
+
+	cli.vault_dir = getenv("PRIVAULT_VAULT");
+	if (cli.vault_dir == NULL || cli.vault_dir[0] == '\0')
+		cli.vault_dir = "./var/vault";
+	cli.as_name = "cli";
+	cli.role = "admin";
+
+	if (now != NULL && now[0] != '\0') {
+		pv_time t;
+
+		if (pv_time_parse(&t, now) != 0) {
+			fprintf(stderr, "privault: PRIVAULT_NOW: expected YYYY-MM-DD or YYYY-MM-DDThh:mm:ssZ\n");
+			return PV_EXIT_USAGE;
+		}
+		pv_clock_set(t);
+	}
+
+	first = parse_globals(&cli, argc, argv);
+	if (first < 0) {
+		print_overview(stderr);
+		return PV_EXIT_USAGE;
+	}
+	if (first >= argc) {
+		print_overview(stderr);
+		return PV_EXIT_USAGE;
+	}
+	if (strcmp(argv[first], "-h") == 0 || strcmp(argv[first], "--help") == 0) {
+		print_overview(stdout);
+		return PV_EXIT_OK;
+	}
+	c = find_command(argv[first]);
+	if (c == NULL) {
+		fprintf(stderr, "privault: unknown command '%s'\n", argv[first]);
+		print_overview(stderr);
+		return PV_EXIT_USAGE;
+	}
+	cli.command = c->name;
+	cli.usage = c->usage;
+	rc = c->run(&cli, argc - first, argv + first);
+	pv_cli_caller_free(&cli);
+	fflush(stdout);
+	if (ferror(stdout)) {
+		fprintf(stderr, "privault: writing the output failed\n");
+		return rc == 0 ? PV_EXIT_ERROR : rc;
+	}
+	return rc;
+}
