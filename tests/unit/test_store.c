@@ -1,0 +1,1249 @@
+/*
+ * Store: every function of src/store/store.h, round trips with exact values,
+ * error codes, transactions, migrations and the SQLite file settings.
+ *
+ * The store under test is PRIVAULT_TEST_STORE when set (so the same suite runs
+ * against PostgreSQL once that backend exists), else a fresh SQLite file in a
+ * mkdtemp directory per test. Tests use fresh random ids and compare counts
+ * and audit sequence numbers relative to what was there before, so they also
+ * pass on a shared database. Checks that need the SQLite file itself (file
+ * modes, raw rows, a forged newer schema) are skipped for other backends.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <sodium.h>
+#include <sqlite3.h>
+
+#include "core/error.h"
+#include "core/util.h"
+#include "store/store.h"
+
+typedef struct {
+	char dir[256];     /* "" when the store comes from PRIVAULT_TEST_STORE */
+	char url[800];
+	char path[600];    /* the SQLite file, "" for other backends */
+	pv_store *s;
+} fixture;
+
+static int setup(void **state)
+{
+	fixture *f = calloc(1, sizeof(*f));
+	const char *env = getenv("PRIVAULT_TEST_STORE");
+
+	if (f == NULL)
+		return -1;
+	if (env != NULL && env[0] != '\0') {
+		snprintf(f->url, sizeof(f->url), "%s", env);
+		if (strncmp(env, "sqlite:", 7) == 0)
+			snprintf(f->path, sizeof(f->path), "%s", env + 7);
+		else if (strstr(env, "://") == NULL)
+			snprintf(f->path, sizeof(f->path), "%s", env);
+	} else {
+		snprintf(f->dir, sizeof(f->dir), "/tmp/pv-test-store-XXXXXX");
+		if (mkdtemp(f->dir) == NULL)
+			return -1;
+		snprintf(f->path, sizeof(f->path), "%s/vault.db", f->dir);
+		snprintf(f->url, sizeof(f->url), "sqlite:%s", f->path);
+	}
+	if (pv_store_open(&f->s, f->url, 1) != 0) {
+		fprintf(stderr, "open %s: %s\n", f->url, pv_error_last());
+		return -1;
+	}
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	fixture *f = *state;
+	char p[800];
+
+	pv_store_close(f->s);
+	if (f->dir[0] != '\0') {
+		static const char *const suffix[] = { "", "-wal", "-shm", "-journal" };
+		size_t i;
+
+		for (i = 0; i < 4; i++) {
+			snprintf(p, sizeof(p), "%s%s", f->path, suffix[i]);
+			unlink(p);
+		}
+		snprintf(p, sizeof(p), "%s/plain.db", f->dir);
+		unlink(p);
+		rmdir(f->dir);
+	}
+	free(f);
+	return 0;
+}
+
+static void reopen(fixture *f)
+{
+	pv_store_close(f->s);
+	f->s = NULL;
+	assert_int_equal(pv_store_open(&f->s, f->url, 0), 0);
+}
+
+/* A raw SQLite connection to the store's file (SQLite only). */
+static sqlite3 *raw(const fixture *f)
+{
+	sqlite3 *db = NULL;
+
+	assert_int_equal(sqlite3_open_v2(f->path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+	return db;
+}
+
+static int64_t raw_int(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt *st;
+	int64_t v = -1;
+
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+static void fill(uint8_t *p, size_t n, uint8_t seed)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		p[i] = (uint8_t)(seed + i * 7);
+}
+
+static void new_subject(pv_store *s, char id[PV_ID_LEN + 1])
+{
+	pv_store_subject subj;
+
+	memset(&subj, 0, sizeof(subj));
+	pv_uuid_new(id);
+	memcpy(subj.id, id, PV_ID_LEN + 1);
+	subj.created_at = 1700000000;
+	subj.regime = 1;
+	subj.birth_year = 1990;
+	assert_int_equal(pv_store_subject_insert(s, &subj), 0);
+}
+
+static void make_record(pv_store_record *r, const char *subject, const char *category,
+			pv_time collected, const uint8_t *ct, size_t ctlen)
+{
+	memset(r, 0, sizeof(*r));
+	pv_uuid_new(r->id);
+	snprintf(r->subject_id, sizeof(r->subject_id), "%s", subject);
+	snprintf(r->category, sizeof(r->category), "%s", category);
+	snprintf(r->purpose, sizeof(r->purpose), "billing");
+	snprintf(r->source, sizeof(r->source), "signup_form");
+	memset(r->policy_version, 'a', PV_HASH_HEX_LEN);
+	r->collected_at = collected;
+	r->updated_at = collected;
+	r->expires_at = INT64_MAX;
+	fill(r->nonce, PV_NONCE_LEN, (uint8_t)collected);
+	r->ciphertext = ct;
+	r->ciphertext_len = ctlen;
+}
+
+static void assert_record_equal(const pv_store_record *a, const pv_store_record *b)
+{
+	assert_string_equal(a->id, b->id);
+	assert_string_equal(a->subject_id, b->subject_id);
+	assert_string_equal(a->category, b->category);
+	assert_string_equal(a->purpose, b->purpose);
+	assert_string_equal(a->source, b->source);
+	assert_string_equal(a->policy_version, b->policy_version);
+	assert_int_equal(a->collected_at, b->collected_at);
+	assert_int_equal(a->updated_at, b->updated_at);
+	assert_int_equal(a->expires_at, b->expires_at);
+	assert_memory_equal(a->nonce, b->nonce, PV_NONCE_LEN);
+	assert_int_equal(a->ciphertext_len, b->ciphertext_len);
+	if (a->ciphertext_len > 0)
+		assert_memory_equal(a->ciphertext, b->ciphertext, a->ciphertext_len);
+}
+
+/* ---- opening, URLs, files, migrations ---------------------------------------------------- */
+
+static void test_open_urls(void **state)
+{
+	fixture *f = *state;
+	pv_store *s = (pv_store *)1;
+	char url[800];
+
+	assert_int_equal(pv_store_open(&s, "postgres://localhost/privault", 1), PV_EINVAL);
+	assert_null(s);
+	assert_string_equal(pv_error_last(), "store: postgres backend not built");
+	assert_int_equal(pv_store_open(&s, "postgresql://u@h/db", 0), PV_EINVAL);
+	assert_non_null(strstr(pv_error_last(), "postgres backend not built"));
+	assert_int_equal(pv_store_open(&s, "mysql://h/db", 1), PV_EINVAL);
+	assert_int_equal(pv_store_open(&s, "", 1), PV_EINVAL);
+	assert_int_equal(pv_store_open(&s, "sqlite:", 1), PV_EINVAL);
+	assert_int_equal(pv_store_open(&s, NULL, 1), PV_EINVAL);
+	assert_int_equal(pv_store_open(NULL, f->url, 1), PV_EINVAL);
+	pv_store_close(NULL);
+	assert_string_equal(pv_store_backend(NULL), "");
+
+	if (f->dir[0] == '\0')
+		skip();
+	assert_string_equal(pv_store_backend(f->s), "sqlite");
+	/* a plain path is SQLite too, and a second handle on the same file works */
+	assert_int_equal(pv_store_open(&s, f->path, 0), 0);
+	assert_string_equal(pv_store_backend(s), "sqlite");
+	pv_store_close(s);
+	/* missing file without create */
+	snprintf(url, sizeof(url), "sqlite:%s/missing.db", f->dir);
+	assert_int_equal(pv_store_open(&s, url, 0), PV_ENOTFOUND);
+	assert_null(s);
+	assert_int_equal(access(url + 7, F_OK), -1);
+	/* a plain path with create */
+	snprintf(url, sizeof(url), "%s/plain.db", f->dir);
+	assert_int_equal(pv_store_open(&s, url, 1), 0);
+	pv_store_close(s);
+	snprintf(url, sizeof(url), "%s/plain.db-wal", f->dir);
+	unlink(url);
+	snprintf(url, sizeof(url), "%s/plain.db-shm", f->dir);
+	unlink(url);
+}
+
+/* The database and its -wal and -shm files are 0600 even under a permissive umask. */
+static void test_file_mode(void **state)
+{
+	fixture *f = *state;
+	static const char *const suffix[] = { "", "-wal", "-shm" };
+	char p[800], id[PV_ID_LEN + 1];
+	struct stat sb;
+	mode_t old;
+	size_t i;
+
+	if (f->path[0] == '\0' || f->dir[0] == '\0')
+		skip();
+	/* start again from nothing under umask 000 */
+	pv_store_close(f->s);
+	f->s = NULL;
+	for (i = 0; i < 3; i++) {
+		snprintf(p, sizeof(p), "%s%s", f->path, suffix[i]);
+		unlink(p);
+	}
+	old = umask(0);
+	assert_int_equal(pv_store_open(&f->s, f->url, 1), 0);
+	new_subject(f->s, id);
+	assert_int_equal(umask(old), 0);   /* the store restored the caller's umask */
+	for (i = 0; i < 3; i++) {
+		snprintf(p, sizeof(p), "%s%s", f->path, suffix[i]);
+		assert_int_equal(stat(p, &sb), 0);
+		assert_int_equal(sb.st_mode & 0777, 0600);
+	}
+}
+
+static void test_migrations(void **state)
+{
+	fixture *f = *state;
+	char buf[32];
+	int64_t v = 0;
+	sqlite3 *db;
+
+	assert_int_equal(pv_store_schema_version(f->s, &v), 0);
+	assert_int_equal(v, PV_STORE_SCHEMA_VERSION);
+	assert_int_equal(pv_store_meta_get(f->s, "schema_version", buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "1");
+	/* opening again with create applies nothing new */
+	pv_store_close(f->s);
+	assert_int_equal(pv_store_open(&f->s, f->url, 1), 0);
+	reopen(f);
+	assert_int_equal(pv_store_schema_version(f->s, &v), 0);
+	assert_int_equal(v, 1);
+
+	if (f->path[0] == '\0')
+		skip();
+	db = raw(f);
+	assert_int_equal(raw_int(db, "SELECT COUNT(*) FROM schema_migrations"), 1);
+	assert_int_equal(raw_int(db, "SELECT version FROM schema_migrations"), 1);
+	assert_true(raw_int(db, "SELECT applied_at FROM schema_migrations") > 1600000000);
+	/* every table of the schema exists, with its indexes */
+	assert_int_equal(raw_int(db, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name IN "
+				 "('meta', 'policy_versions', 'subjects', 'identifiers', 'subject_keys', "
+				 "'records', 'suppression', 'audit', 'audit_checkpoints', 'schema_migrations')"), 10);
+	assert_int_equal(raw_int(db, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name IN "
+				 "('identifiers_subject', 'records_subject_category', 'records_expires_at')"), 3);
+	assert_int_equal(raw_int(db, "SELECT COUNT(*) FROM pragma_journal_mode WHERE journal_mode = 'wal'"), 1);
+	sqlite3_close(db);
+}
+
+static void test_newer_schema_refused(void **state)
+{
+	fixture *f = *state;
+	pv_store *s = NULL;
+	sqlite3 *db;
+
+	if (f->dir[0] == '\0')
+		skip();
+	db = raw(f);
+	assert_int_equal(sqlite3_exec(db, "INSERT INTO schema_migrations (version, applied_at) "
+				      "VALUES (2, 1800000000)", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	pv_store_close(f->s);
+	f->s = NULL;
+	assert_int_equal(pv_store_open(&s, f->url, 0), PV_ESTORE);
+	assert_null(s);
+	assert_non_null(strstr(pv_error_last(), "schema is version 2, newer than this privault"));
+	assert_int_equal(pv_store_open(&s, f->url, 1), PV_ESTORE);
+	assert_non_null(strstr(pv_error_last(), "upgrade privault"));
+	/* nothing was changed by the refused opens */
+	db = raw(f);
+	assert_int_equal(raw_int(db, "SELECT MAX(version) FROM schema_migrations"), 2);
+	sqlite3_close(db);
+}
+
+/* A SQLite file that is not a vault is refused without create, and is not a database at all. */
+static void test_not_a_vault(void **state)
+{
+	fixture *f = *state;
+	pv_store *s = NULL;
+	char p[800];
+	sqlite3 *db;
+	FILE *fp;
+
+	if (f->dir[0] == '\0')
+		skip();
+	snprintf(p, sizeof(p), "%s/plain.db", f->dir);
+	assert_int_equal(sqlite3_open(p, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "CREATE TABLE other (x)", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(pv_store_open(&s, p, 0), PV_ENOTFOUND);
+	assert_non_null(strstr(pv_error_last(), "no privault schema"));
+	unlink(p);
+	fp = fopen(p, "w");
+	assert_non_null(fp);
+	fputs("this is not an SQLite database, just text that is long enough to have a header..........",
+	      fp);
+	fclose(fp);
+	assert_int_equal(pv_store_open(&s, p, 0), PV_ESTORE);
+	assert_null(s);
+}
+
+/* ---- meta, policy ------------------------------------------------------------------------ */
+
+static void test_meta(void **state)
+{
+	fixture *f = *state;
+	char buf[64], small[4];
+
+	assert_int_equal(pv_store_meta_get(f->s, "test_meta_key", buf, sizeof(buf)), PV_ENOTFOUND);
+	assert_int_equal(pv_store_meta_set(f->s, "test_meta_key", "first"), 0);
+	assert_int_equal(pv_store_meta_get(f->s, "test_meta_key", buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "first");
+	assert_int_equal(pv_store_meta_set(f->s, "test_meta_key", "second value"), 0);
+	assert_int_equal(pv_store_meta_get(f->s, "test_meta_key", buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "second value");
+	assert_int_equal(pv_store_meta_set(f->s, "test_meta_empty", ""), 0);
+	assert_int_equal(pv_store_meta_get(f->s, "test_meta_empty", buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "");
+	assert_int_equal(pv_store_meta_get(f->s, "test_meta_key", small, sizeof(small)), PV_EINVAL);
+	assert_int_equal(pv_store_meta_get(f->s, "", buf, sizeof(buf)), PV_EINVAL);
+	assert_int_equal(pv_store_meta_set(f->s, NULL, "x"), PV_EINVAL);
+	assert_int_equal(pv_store_meta_set(f->s, "k", NULL), PV_EINVAL);
+}
+
+static void test_policy(void **state)
+{
+	fixture *f = *state;
+	const char yaml[] = "version: 1\nname: \"t\\u00e9st\"\ncategories: []\n";
+	char hash[PV_HASH_HEX_LEN + 1], *got = NULL;
+	uint8_t raw_hash[32];
+	size_t len = 0;
+
+	randombytes_buf(raw_hash, sizeof(raw_hash));
+	pv_hex_encode(hash, raw_hash, sizeof(raw_hash));
+	assert_int_equal(pv_store_policy_get(f->s, hash, &got, &len), PV_ENOTFOUND);
+	assert_null(got);
+	assert_int_equal(pv_store_policy_insert(f->s, hash, yaml, strlen(yaml), 100, 200), 0);
+	assert_int_equal(pv_store_policy_get(f->s, hash, &got, &len), 0);
+	assert_int_equal(len, strlen(yaml));
+	assert_memory_equal(got, yaml, len);
+	assert_int_equal(got[len], '\0');
+	free(got);
+	/* immutable: inserting the same hash again succeeds and changes nothing */
+	assert_int_equal(pv_store_policy_insert(f->s, hash, "other", 5, 300, 400), 0);
+	assert_int_equal(pv_store_policy_get(f->s, hash, &got, &len), 0);
+	assert_int_equal(len, strlen(yaml));
+	assert_memory_equal(got, yaml, len);
+	free(got);
+	if (f->path[0] != '\0') {
+		sqlite3 *db = raw(f);
+		char sql[200];
+
+		snprintf(sql, sizeof(sql), "SELECT loaded_at * 1000 + effective_at FROM policy_versions "
+			 "WHERE hash = '%s'", hash);
+		assert_int_equal(raw_int(db, sql), 100 * 1000 + 200);
+		sqlite3_close(db);
+	}
+}
+
+/* ---- subjects ---------------------------------------------------------------------------- */
+
+static void test_subject(void **state)
+{
+	fixture *f = *state;
+	pv_store_subject in, out;
+	char other[PV_ID_LEN + 1];
+
+	memset(&in, 0, sizeof(in));
+	pv_uuid_new(in.id);
+	in.created_at = 1764000000;
+	in.regime = 2;
+	in.birth_year = 2012;
+	in.parental_consent = 1;
+	in.state = PV_SUBJECT_ACTIVE;
+	assert_int_equal(pv_store_subject_insert(f->s, &in), 0);
+	assert_int_equal(pv_store_subject_insert(f->s, &in), PV_EEXISTS);
+	assert_non_null(strstr(pv_error_last(), "subjects"));
+	memset(&out, 0xff, sizeof(out));
+	assert_int_equal(pv_store_subject_get(f->s, in.id, &out), 0);
+	assert_string_equal(out.id, in.id);
+	assert_int_equal(out.created_at, 1764000000);
+	assert_int_equal(out.regime, 2);
+	assert_int_equal(out.birth_year, 2012);
+	assert_int_equal(out.parental_consent, 1);
+	assert_int_equal(out.state, PV_SUBJECT_ACTIVE);
+	assert_int_equal(out.erased_at, 0);
+
+	pv_uuid_new(other);
+	assert_int_equal(pv_store_subject_get(f->s, other, &out), PV_ENOTFOUND);
+	assert_int_equal(pv_store_subject_set_state(f->s, other, PV_SUBJECT_ERASED, 5), PV_ENOTFOUND);
+
+	assert_int_equal(pv_store_subject_set_state(f->s, in.id, PV_SUBJECT_RESTRICTED, 1764000100), 0);
+	assert_int_equal(pv_store_subject_get(f->s, in.id, &out), 0);
+	assert_int_equal(out.state, PV_SUBJECT_RESTRICTED);
+	assert_int_equal(out.birth_year, 2012);
+	assert_int_equal(out.parental_consent, 1);
+	assert_int_equal(out.erased_at, 0);
+
+	assert_int_equal(pv_store_subject_set_state(f->s, in.id, PV_SUBJECT_ERASED, 1764000200), 0);
+	assert_int_equal(pv_store_subject_get(f->s, in.id, &out), 0);
+	assert_int_equal(out.state, PV_SUBJECT_ERASED);
+	assert_int_equal(out.birth_year, 0);
+	assert_int_equal(out.parental_consent, 0);
+	assert_int_equal(out.erased_at, 1764000200);
+	assert_int_equal(out.created_at, 1764000000);
+	assert_int_equal(out.regime, 2);
+
+	/* an id longer than a UUID is refused before it reaches the backend */
+	assert_int_equal(pv_store_subject_get(f->s, "0123456789012345678901234567890123456789", &out),
+			 PV_EINVAL);
+}
+
+/* ---- identifiers ------------------------------------------------------------------------- */
+
+typedef struct {
+	int n;
+	pv_store_identifier rows[8];
+	uint8_t ct[8][64];
+	int stop_after;
+} ident_seen;
+
+static int ident_cb(const pv_store_identifier *id, void *payload)
+{
+	ident_seen *seen = payload;
+
+	assert_true(seen->n < 8);
+	seen->rows[seen->n] = *id;
+	assert_true(id->ciphertext_len <= 64);
+	memcpy(seen->ct[seen->n], id->ciphertext, id->ciphertext_len);
+	seen->rows[seen->n].ciphertext = seen->ct[seen->n];
+	seen->n++;
+	return seen->stop_after > 0 && seen->n == seen->stop_after ? 42 : 0;
+}
+
+static void make_ident(pv_store_identifier *id, const char *subject, const char *kind, uint8_t seed,
+		       const uint8_t *ct, size_t ctlen)
+{
+	memset(id, 0, sizeof(*id));
+	snprintf(id->subject_id, sizeof(id->subject_id), "%s", subject);
+	snprintf(id->kind, sizeof(id->kind), "%s", kind);
+	randombytes_buf(id->blind_index, PV_BLIND_INDEX_LEN);
+	fill(id->nonce, PV_NONCE_LEN, seed);
+	id->ciphertext = ct;
+	id->ciphertext_len = ctlen;
+}
+
+static void test_identifier(void **state)
+{
+	fixture *f = *state;
+	char a[PV_ID_LEN + 1], b[PV_ID_LEN + 1], found[PV_ID_LEN + 1];
+	uint8_t ct1[40], ct2[17], ct3[33];
+	pv_store_identifier email, phone, dup, other_kind, b_email;
+	ident_seen seen;
+
+	new_subject(f->s, a);
+	new_subject(f->s, b);
+	fill(ct1, sizeof(ct1), 1);
+	fill(ct2, sizeof(ct2), 2);
+	fill(ct3, sizeof(ct3), 3);
+	make_ident(&email, a, "email", 10, ct1, sizeof(ct1));
+	make_ident(&phone, a, "phone", 20, ct2, sizeof(ct2));
+	make_ident(&b_email, b, "email", 30, ct3, sizeof(ct3));
+	assert_int_equal(pv_store_identifier_insert(f->s, &email), 0);
+	assert_int_equal(pv_store_identifier_insert(f->s, &phone), 0);
+	assert_int_equal(pv_store_identifier_insert(f->s, &b_email), 0);
+
+	/* (kind, blind_index) is unique across subjects */
+	dup = email;
+	memcpy(dup.subject_id, b, sizeof(dup.subject_id));
+	assert_int_equal(pv_store_identifier_insert(f->s, &dup), PV_EEXISTS);
+	assert_non_null(strstr(pv_error_last(), "identifiers"));
+	/* the same blind index under another kind is another identifier */
+	other_kind = email;
+	snprintf(other_kind.kind, sizeof(other_kind.kind), "login");
+	assert_int_equal(pv_store_identifier_insert(f->s, &other_kind), 0);
+
+	assert_int_equal(pv_store_identifier_find(f->s, "email", email.blind_index, found), 0);
+	assert_string_equal(found, a);
+	assert_int_equal(pv_store_identifier_find(f->s, "email", b_email.blind_index, found), 0);
+	assert_string_equal(found, b);
+	assert_int_equal(pv_store_identifier_find(f->s, "phone", email.blind_index, found), PV_ENOTFOUND);
+	dup.blind_index[0] ^= 1;
+	assert_int_equal(pv_store_identifier_find(f->s, "email", dup.blind_index, found), PV_ENOTFOUND);
+
+	/* each: only subject a's identifiers, exact values, ordered by kind */
+	memset(&seen, 0, sizeof(seen));
+	assert_int_equal(pv_store_identifier_each(f->s, a, ident_cb, &seen), 0);
+	assert_int_equal(seen.n, 3);
+	assert_string_equal(seen.rows[0].kind, "email");
+	assert_string_equal(seen.rows[1].kind, "login");
+	assert_string_equal(seen.rows[2].kind, "phone");
+	assert_string_equal(seen.rows[0].subject_id, a);
+	assert_memory_equal(seen.rows[0].blind_index, email.blind_index, PV_BLIND_INDEX_LEN);
+	assert_memory_equal(seen.rows[0].nonce, email.nonce, PV_NONCE_LEN);
+	assert_int_equal(seen.rows[0].ciphertext_len, sizeof(ct1));
+	assert_memory_equal(seen.rows[0].ciphertext, ct1, sizeof(ct1));
+	assert_memory_equal(seen.rows[2].blind_index, phone.blind_index, PV_BLIND_INDEX_LEN);
+	assert_memory_equal(seen.rows[2].nonce, phone.nonce, PV_NONCE_LEN);
+	assert_int_equal(seen.rows[2].ciphertext_len, sizeof(ct2));
+	assert_memory_equal(seen.rows[2].ciphertext, ct2, sizeof(ct2));
+	/* a non-zero return stops the walk and is returned */
+	memset(&seen, 0, sizeof(seen));
+	seen.stop_after = 1;
+	assert_int_equal(pv_store_identifier_each(f->s, a, ident_cb, &seen), 42);
+	assert_int_equal(seen.n, 1);
+
+	/* delete_subject touches only that subject */
+	assert_int_equal(pv_store_identifier_delete_subject(f->s, a), 0);
+	assert_int_equal(pv_store_identifier_find(f->s, "email", email.blind_index, found), PV_ENOTFOUND);
+	assert_int_equal(pv_store_identifier_find(f->s, "phone", phone.blind_index, found), PV_ENOTFOUND);
+	memset(&seen, 0, sizeof(seen));
+	assert_int_equal(pv_store_identifier_each(f->s, a, ident_cb, &seen), 0);
+	assert_int_equal(seen.n, 0);
+	assert_int_equal(pv_store_identifier_find(f->s, "email", b_email.blind_index, found), 0);
+	assert_string_equal(found, b);
+	/* deleting again (nothing left) is fine */
+	assert_int_equal(pv_store_identifier_delete_subject(f->s, a), 0);
+	/* the freed blind index can be taken again */
+	assert_int_equal(pv_store_identifier_insert(f->s, &email), 0);
+}
+
+/* ---- subject keys ------------------------------------------------------------------------ */
+
+static void make_key(pv_store_key *k, const char *subject, uint32_t version, uint8_t seed)
+{
+	memset(k, 0, sizeof(*k));
+	snprintf(k->subject_id, sizeof(k->subject_id), "%s", subject);
+	k->kek_version = version;
+	fill(k->wrapped, PV_WRAPPED_DEK_LEN, seed);
+}
+
+static void test_key(void **state)
+{
+	fixture *f = *state;
+	char a[PV_ID_LEN + 1], b[PV_ID_LEN + 1];
+	pv_store_key ka, kb, out;
+
+	new_subject(f->s, a);
+	new_subject(f->s, b);
+	make_key(&ka, a, 3, 1);
+	make_key(&kb, b, 4000000000u, 2);
+	assert_int_equal(pv_store_key_insert(f->s, &ka), 0);
+	assert_int_equal(pv_store_key_insert(f->s, &kb), 0);
+	assert_int_equal(pv_store_key_insert(f->s, &ka), PV_EEXISTS);
+	assert_int_equal(pv_store_key_get(f->s, a, &out), 0);
+	assert_string_equal(out.subject_id, a);
+	assert_int_equal(out.kek_version, 3);
+	assert_memory_equal(out.wrapped, ka.wrapped, PV_WRAPPED_DEK_LEN);
+	assert_int_equal(pv_store_key_get(f->s, b, &out), 0);
+	assert_int_equal(out.kek_version, 4000000000u);   /* the full uint32 range survives */
+	assert_memory_equal(out.wrapped, kb.wrapped, PV_WRAPPED_DEK_LEN);
+
+	make_key(&ka, a, 4, 9);
+	assert_int_equal(pv_store_key_update(f->s, &ka), 0);
+	assert_int_equal(pv_store_key_get(f->s, a, &out), 0);
+	assert_int_equal(out.kek_version, 4);
+	assert_memory_equal(out.wrapped, ka.wrapped, PV_WRAPPED_DEK_LEN);
+
+	assert_int_equal(pv_store_key_delete(f->s, a), 0);
+	assert_int_equal(pv_store_key_get(f->s, a, &out), PV_ENOTFOUND);
+	assert_int_equal(pv_store_key_delete(f->s, a), PV_ENOTFOUND);
+	assert_int_equal(pv_store_key_update(f->s, &ka), PV_ENOTFOUND);
+	assert_int_equal(pv_store_key_get(f->s, b, &out), 0);   /* b untouched */
+}
+
+typedef struct {
+	pv_store *s;
+	char ids[6][PV_ID_LEN + 1];
+	int visits[6];
+	int total;
+	uint32_t rewrap_to;   /* 0 = do not rewrap */
+} key_walk;
+
+static int key_cb(const pv_store_key *k, void *payload)
+{
+	key_walk *w = payload;
+	int i;
+
+	w->total++;
+	for (i = 0; i < 6; i++)
+		if (strcmp(k->subject_id, w->ids[i]) == 0)
+			w->visits[i]++;
+	if (w->rewrap_to != 0) {
+		pv_store_key n = *k;
+
+		n.kek_version = w->rewrap_to;
+		assert_int_equal(pv_store_key_update(w->s, &n), 0);
+	}
+	return 0;
+}
+
+static void test_key_each_other_version(void **state)
+{
+	fixture *f = *state;
+	uint32_t base = 1000000 + (randombytes_random() % 1000000) * 4;
+	key_walk w;
+	pv_store_key k;
+	int i, rounds;
+
+	memset(&w, 0, sizeof(w));
+	w.s = f->s;
+	for (i = 0; i < 6; i++) {
+		new_subject(f->s, w.ids[i]);
+		make_key(&k, w.ids[i], i < 4 ? base : base + 1, (uint8_t)i);
+		assert_int_equal(pv_store_key_insert(f->s, &k), 0);
+	}
+	/* except base + 1: the four keys at base (and any other test's keys) */
+	assert_int_equal(pv_store_key_each_other_version(f->s, base + 1, 0, key_cb, &w), 0);
+	for (i = 0; i < 6; i++)
+		assert_int_equal(w.visits[i], i < 4 ? 1 : 0);
+	/* limit */
+	memset(w.visits, 0, sizeof(w.visits));
+	w.total = 0;
+	assert_int_equal(pv_store_key_each_other_version(f->s, base + 1, 2, key_cb, &w), 0);
+	assert_int_equal(w.total, 2);
+	/* rotation in batches: the callback rewraps what it is shown, until nothing is left */
+	w.rewrap_to = base + 1;
+	for (rounds = 0; rounds < 100; rounds++) {
+		w.total = 0;
+		assert_int_equal(pv_store_key_each_other_version(f->s, base + 1, 3, key_cb, &w), 0);
+		if (w.total == 0)
+			break;
+	}
+	assert_true(rounds < 100);
+	for (i = 0; i < 6; i++) {
+		assert_int_equal(pv_store_key_get(f->s, w.ids[i], &k), 0);
+		assert_int_equal(k.kek_version, base + 1);
+	}
+	memset(w.visits, 0, sizeof(w.visits));
+	w.rewrap_to = 0;
+	assert_int_equal(pv_store_key_each_other_version(f->s, base + 1, 0, key_cb, &w), 0);
+	for (i = 0; i < 6; i++)
+		assert_int_equal(w.visits[i], 0);
+}
+
+/* ---- records ----------------------------------------------------------------------------- */
+
+static void test_record_roundtrip(void **state)
+{
+	fixture *f = *state;
+	char a[PV_ID_LEN + 1], b[PV_ID_LEN + 1];
+	uint8_t ct[300], ct2[5], *buf = NULL;
+	pv_store_record r1, r2, out, upd;
+
+	new_subject(f->s, a);
+	new_subject(f->s, b);
+	fill(ct, sizeof(ct), 77);
+	fill(ct2, sizeof(ct2), 99);
+	make_record(&r1, a, "contact", 1764000000, ct, sizeof(ct));
+	make_record(&r2, a, "billing_address", 1764000500, ct2, sizeof(ct2));
+	r2.expires_at = 1800000000;
+	snprintf(r2.purpose, sizeof(r2.purpose), "%s", "order_fulfilment_and_delivery_of_goods_bought_online_ok");
+	assert_int_equal(pv_store_record_insert(f->s, &r1), 0);
+	assert_int_equal(pv_store_record_insert(f->s, &r2), 0);
+	assert_int_equal(pv_store_record_insert(f->s, &r1), PV_EEXISTS);
+	assert_non_null(strstr(pv_error_last(), "records"));
+
+	assert_int_equal(pv_store_record_get(f->s, a, r1.id, &out, &buf), 0);
+	assert_non_null(buf);
+	assert_ptr_equal(out.ciphertext, buf);
+	assert_record_equal(&out, &r1);
+	assert_int_equal(out.expires_at, INT64_MAX);
+	free(buf);
+	assert_int_equal(pv_store_record_get(f->s, a, r2.id, &out, &buf), 0);
+	assert_record_equal(&out, &r2);
+	free(buf);
+	/* the subject is part of the key: another subject's id finds nothing */
+	assert_int_equal(pv_store_record_get(f->s, b, r1.id, &out, &buf), PV_ENOTFOUND);
+	assert_null(buf);
+
+	/* update: nonce, ciphertext and updated_at only */
+	upd = r1;
+	fill(upd.nonce, PV_NONCE_LEN, 200);
+	upd.ciphertext = ct2;
+	upd.ciphertext_len = sizeof(ct2);
+	upd.updated_at = 1764009999;
+	snprintf(upd.category, sizeof(upd.category), "ignored");
+	upd.collected_at = 1;
+	assert_int_equal(pv_store_record_update(f->s, &upd), 0);
+	assert_int_equal(pv_store_record_get(f->s, a, r1.id, &out, &buf), 0);
+	upd.collected_at = r1.collected_at;
+	memcpy(upd.category, r1.category, sizeof(upd.category));
+	assert_record_equal(&out, &upd);
+	free(buf);
+	memcpy(upd.subject_id, b, sizeof(upd.subject_id));
+	assert_int_equal(pv_store_record_update(f->s, &upd), PV_ENOTFOUND);
+
+	if (f->path[0] != '\0') {
+		sqlite3 *db = raw(f);
+
+		/* INT64_MAX is stored as NULL; the ciphertext is what was given */
+		assert_int_equal(raw_int(db, "SELECT COUNT(*) FROM records WHERE expires_at IS NULL "
+					 "AND category = 'contact'"), 1);
+		assert_int_equal(raw_int(db, "SELECT expires_at FROM records WHERE category = 'billing_address'"),
+				 1800000000);
+		sqlite3_close(db);
+	}
+}
+
+typedef struct {
+	pv_store *s;
+	int n;
+	char ids[16][PV_ID_LEN + 1];
+	pv_time collected[16];
+	int nested;   /* walk the same subject again from inside the callback */
+	int inner;
+} rec_walk;
+
+static int inner_cb(const pv_store_record *r, void *payload)
+{
+	(void)r;
+	((rec_walk *)payload)->inner++;
+	return 0;
+}
+
+static int rec_cb(const pv_store_record *r, void *payload)
+{
+	rec_walk *w = payload;
+
+	assert_true(w->n < 16);
+	memcpy(w->ids[w->n], r->id, sizeof(w->ids[0]));
+	w->collected[w->n] = r->collected_at;
+	w->n++;
+	if (w->nested)
+		assert_int_equal(pv_store_record_each(w->s, r->subject_id, NULL, inner_cb, w), 0);
+	return 0;
+}
+
+static int stop_cb(const pv_store_record *r, void *payload)
+{
+	(void)r;
+	(void)payload;
+	return -99;
+}
+
+typedef struct {
+	int n;
+	char cat[8][PV_ID_MAX_LEN + 1];
+	size_t count[8];
+} cat_counts;
+
+static int cat_cb(const char *category, size_t count, void *payload)
+{
+	cat_counts *c = payload;
+
+	assert_true(c->n < 8);
+	snprintf(c->cat[c->n], sizeof(c->cat[0]), "%s", category);
+	c->count[c->n++] = count;
+	return 0;
+}
+
+static void test_record_each(void **state)
+{
+	fixture *f = *state;
+	static const pv_time when[5] = { 500, 100, 400, 200, 300 };
+	static const char *const cat[5] = { "contact", "billing", "contact", "contact", "billing" };
+	char a[PV_ID_LEN + 1], b[PV_ID_LEN + 1];
+	pv_store_record r;
+	uint8_t ct[8] = { 1, 2, 3, 4, 5, 6, 7, 8 };
+	rec_walk w;
+	cat_counts cc;
+	int i;
+
+	new_subject(f->s, a);
+	new_subject(f->s, b);
+	for (i = 0; i < 5; i++) {
+		make_record(&r, a, cat[i], when[i], ct, sizeof(ct));
+		assert_int_equal(pv_store_record_insert(f->s, &r), 0);
+	}
+	make_record(&r, b, "contact", 50, ct, sizeof(ct));
+	assert_int_equal(pv_store_record_insert(f->s, &r), 0);
+
+	memset(&w, 0, sizeof(w));
+	w.s = f->s;
+	assert_int_equal(pv_store_record_each(f->s, a, NULL, rec_cb, &w), 0);
+	assert_int_equal(w.n, 5);
+	for (i = 0; i < 5; i++)
+		assert_int_equal(w.collected[i], (i + 1) * 100);   /* oldest first; b's record not seen */
+
+	memset(&w, 0, sizeof(w));
+	assert_int_equal(pv_store_record_each(f->s, a, "contact", rec_cb, &w), 0);
+	assert_int_equal(w.n, 3);
+	assert_int_equal(w.collected[0], 200);
+	assert_int_equal(w.collected[1], 400);
+	assert_int_equal(w.collected[2], 500);
+	memset(&w, 0, sizeof(w));
+	assert_int_equal(pv_store_record_each(f->s, a, "none_such", rec_cb, &w), 0);
+	assert_int_equal(w.n, 0);
+
+	/* a non-zero return stops and is returned; the store stays usable */
+	assert_int_equal(pv_store_record_each(f->s, a, NULL, stop_cb, NULL), -99);
+	/* a callback may walk the same subject again (the cached statement is busy) */
+	memset(&w, 0, sizeof(w));
+	w.s = f->s;
+	w.nested = 1;
+	assert_int_equal(pv_store_record_each(f->s, a, NULL, rec_cb, &w), 0);
+	assert_int_equal(w.n, 5);
+	assert_int_equal(w.inner, 25);
+
+	memset(&cc, 0, sizeof(cc));
+	assert_int_equal(pv_store_record_count_categories(f->s, a, cat_cb, &cc), 0);
+	assert_int_equal(cc.n, 2);
+	assert_string_equal(cc.cat[0], "billing");
+	assert_int_equal(cc.count[0], 2);
+	assert_string_equal(cc.cat[1], "contact");
+	assert_int_equal(cc.count[1], 3);
+}
+
+static void test_record_delete_subject(void **state)
+{
+	fixture *f = *state;
+	char a[PV_ID_LEN + 1], b[PV_ID_LEN + 1];
+	uint8_t ct[3] = { 9, 9, 9 };
+	pv_store_record r, keep;
+	int64_t before, after;
+	size_t deleted = 99;
+	rec_walk w;
+	int i;
+
+	assert_int_equal(pv_store_record_count(f->s, &before), 0);
+	new_subject(f->s, a);
+	new_subject(f->s, b);
+	for (i = 0; i < 4; i++) {
+		make_record(&r, a, "contact", 10 + i, ct, sizeof(ct));
+		assert_int_equal(pv_store_record_insert(f->s, &r), 0);
+	}
+	make_record(&keep, b, "contact", 10, ct, sizeof(ct));
+	assert_int_equal(pv_store_record_insert(f->s, &keep), 0);
+	assert_int_equal(pv_store_record_count(f->s, &after), 0);
+	assert_int_equal(after - before, 5);
+
+	assert_int_equal(pv_store_record_delete_subject(f->s, a, &deleted), 0);
+	assert_int_equal(deleted, 4);
+	assert_int_equal(pv_store_record_count(f->s, &after), 0);
+	assert_int_equal(after - before, 1);
+	memset(&w, 0, sizeof(w));
+	assert_int_equal(pv_store_record_each(f->s, a, NULL, rec_cb, &w), 0);
+	assert_int_equal(w.n, 0);
+	memset(&w, 0, sizeof(w));
+	assert_int_equal(pv_store_record_each(f->s, b, NULL, rec_cb, &w), 0);
+	assert_int_equal(w.n, 1);
+	assert_string_equal(w.ids[0], keep.id);
+	assert_int_equal(pv_store_record_delete_subject(f->s, a, &deleted), 0);
+	assert_int_equal(deleted, 0);
+	assert_int_equal(pv_store_record_delete_subject(f->s, a, NULL), 0);
+}
+
+/* ---- suppression ------------------------------------------------------------------------- */
+
+static void test_suppression(void **state)
+{
+	fixture *f = *state;
+	uint8_t bi[PV_BLIND_INDEX_LEN], other[PV_BLIND_INDEX_LEN];
+
+	randombytes_buf(bi, sizeof(bi));
+	memcpy(other, bi, sizeof(bi));
+	other[31] ^= 0x80;
+	assert_int_equal(pv_store_suppression_find(f->s, "email", bi), PV_ENOTFOUND);
+	assert_int_equal(pv_store_suppression_insert(f->s, "email", bi, "erased", 1764000000), 0);
+	assert_int_equal(pv_store_suppression_insert(f->s, "email", bi, "erased again", 1764000001), 0);
+	assert_int_equal(pv_store_suppression_find(f->s, "email", bi), 0);
+	assert_int_equal(pv_store_suppression_find(f->s, "phone", bi), PV_ENOTFOUND);
+	assert_int_equal(pv_store_suppression_find(f->s, "email", other), PV_ENOTFOUND);
+	if (f->path[0] != '\0') {
+		sqlite3 *db = raw(f);
+
+		/* the duplicate changed nothing */
+		assert_int_equal(raw_int(db, "SELECT at FROM suppression WHERE reason = 'erased'"), 1764000000);
+		assert_int_equal(raw_int(db, "SELECT COUNT(*) FROM suppression WHERE reason = 'erased again'"), 0);
+		sqlite3_close(db);
+	}
+}
+
+/* ---- audit ------------------------------------------------------------------------------- */
+
+typedef struct {
+	int n;
+	pv_audit_entry e[8];
+	int64_t stop_at;
+} audit_seen;
+
+static int audit_cb(const pv_audit_entry *e, void *payload)
+{
+	audit_seen *a = payload;
+
+	assert_true(a->n < 8);
+	a->e[a->n++] = *e;
+	return e->seq == a->stop_at ? 7 : 0;
+}
+
+static void make_entry(pv_audit_entry *e, int64_t seq, const uint8_t prev[PV_AUDIT_HASH_LEN])
+{
+	memset(e, 0, sizeof(*e));
+	e->seq = seq;
+	e->at = 1764000000 + seq;
+	snprintf(e->actor, sizeof(e->actor), "billing-service");
+	snprintf(e->action, sizeof(e->action), "record.put");
+	pv_uuid_new(e->subject_id);
+	snprintf(e->purpose, sizeof(e->purpose), "billing");
+	snprintf(e->category, sizeof(e->category), "contact");
+	snprintf(e->outcome, sizeof(e->outcome), "ok");
+	memcpy(e->prev_hash, prev, PV_AUDIT_HASH_LEN);
+	randombytes_buf(e->hash, PV_AUDIT_HASH_LEN);
+}
+
+static void assert_entry_equal(const pv_audit_entry *a, const pv_audit_entry *b)
+{
+	assert_int_equal(a->seq, b->seq);
+	assert_int_equal(a->at, b->at);
+	assert_string_equal(a->actor, b->actor);
+	assert_string_equal(a->action, b->action);
+	assert_string_equal(a->subject_id, b->subject_id);
+	assert_string_equal(a->purpose, b->purpose);
+	assert_string_equal(a->category, b->category);
+	assert_string_equal(a->outcome, b->outcome);
+	assert_memory_equal(a->prev_hash, b->prev_hash, PV_AUDIT_HASH_LEN);
+	assert_memory_equal(a->hash, b->hash, PV_AUDIT_HASH_LEN);
+}
+
+static void test_audit(void **state)
+{
+	fixture *f = *state;
+	uint8_t hash[PV_AUDIT_HASH_LEN], zero[PV_AUDIT_HASH_LEN] = { 0 };
+	pv_audit_entry e[3], dup;
+	audit_seen seen;
+	int64_t base, seq;
+	int i;
+
+	assert_int_equal(pv_store_audit_head(f->s, &base, hash), 0);
+	if (base == 0)
+		assert_memory_equal(hash, zero, PV_AUDIT_HASH_LEN);   /* empty chain */
+	for (i = 0; i < 3; i++) {
+		make_entry(&e[i], base + 1 + i, i == 0 ? hash : e[i - 1].hash);
+		if (i == 2) {
+			/* an entry without subject, purpose or category */
+			e[2].subject_id[0] = e[2].purpose[0] = e[2].category[0] = '\0';
+			snprintf(e[2].outcome, sizeof(e[2].outcome), "deny:no_grant");
+		}
+		assert_int_equal(pv_store_audit_append(f->s, &e[i]), 0);
+	}
+	make_entry(&dup, base + 3, e[1].hash);
+	assert_int_equal(pv_store_audit_append(f->s, &dup), PV_EEXISTS);
+	assert_non_null(strstr(pv_error_last(), "audit"));
+
+	assert_int_equal(pv_store_audit_head(f->s, &seq, hash), 0);
+	assert_int_equal(seq, base + 3);
+
+	memset(&seen, 0, sizeof(seen));
+	assert_int_equal(pv_store_audit_each(f->s, base + 1, 0, audit_cb, &seen), 0);
+	assert_int_equal(seen.n, 3);
+	assert_entry_equal(&seen.e[0], &e[0]);
+	assert_entry_equal(&seen.e[1], &e[1]);
+	assert_entry_equal(&seen.e[2], &e[2]);   /* "" round-trips as "" */
+	assert_memory_equal(hash, e[2].hash, PV_AUDIT_HASH_LEN);
+
+	memset(&seen, 0, sizeof(seen));
+	assert_int_equal(pv_store_audit_each(f->s, base + 2, 1, audit_cb, &seen), 0);
+	assert_int_equal(seen.n, 1);
+	assert_int_equal(seen.e[0].seq, base + 2);
+	memset(&seen, 0, sizeof(seen));
+	seen.stop_at = base + 2;
+	assert_int_equal(pv_store_audit_each(f->s, base + 1, 0, audit_cb, &seen), 7);
+	assert_int_equal(seen.n, 2);
+	memset(&seen, 0, sizeof(seen));
+	assert_int_equal(pv_store_audit_each(f->s, base + 4, 0, audit_cb, &seen), 0);
+	assert_int_equal(seen.n, 0);
+	assert_int_equal(pv_store_audit_each(f->s, 1, -1, audit_cb, &seen), PV_EINVAL);
+
+	/* appending continues after a refused duplicate */
+	make_entry(&dup, base + 4, hash);
+	snprintf(dup.actor, sizeof(dup.actor), "admin");
+	snprintf(dup.action, sizeof(dup.action), "policy.load");
+	assert_int_equal(pv_store_audit_append(f->s, &dup), 0);
+	memset(&seen, 0, sizeof(seen));
+	assert_int_equal(pv_store_audit_each(f->s, base + 4, 0, audit_cb, &seen), 0);
+	assert_int_equal(seen.n, 1);
+	assert_entry_equal(&seen.e[0], &dup);
+	dup.seq = 0;
+	assert_int_equal(pv_store_audit_append(f->s, &dup), PV_EINVAL);
+}
+
+typedef struct {
+	int n;
+	pv_store_checkpoint c[4];
+	int64_t lo, hi;
+} ckpt_seen;
+
+static int ckpt_cb(const pv_store_checkpoint *c, void *payload)
+{
+	ckpt_seen *s = payload;
+
+	if (c->seq < s->lo || c->seq > s->hi)
+		return 0;   /* another test's checkpoint on a shared store */
+	assert_true(s->n < 4);
+	s->c[s->n++] = *c;
+	return 0;
+}
+
+static void test_checkpoint(void **state)
+{
+	fixture *f = *state;
+	pv_store_checkpoint c1, c2;
+	int64_t base = 1000000000 + (int64_t)(randombytes_random() % 1000000) * 10;
+	ckpt_seen seen;
+
+	memset(&c1, 0, sizeof(c1));
+	c1.seq = base + 5;
+	c1.at = 1764000000;
+	fill(c1.hash, PV_AUDIT_HASH_LEN, 1);
+	fill(c1.signature, PV_SIG_LEN, 2);
+	fill(c1.public_key, PV_PUBKEY_LEN, 3);
+	c2 = c1;
+	c2.seq = base + 1;
+	c2.at = 1764000001;
+	fill(c2.signature, PV_SIG_LEN, 4);
+	assert_int_equal(pv_store_checkpoint_insert(f->s, &c1), 0);
+	assert_int_equal(pv_store_checkpoint_insert(f->s, &c2), 0);
+	assert_int_equal(pv_store_checkpoint_insert(f->s, &c1), PV_EEXISTS);
+
+	memset(&seen, 0, sizeof(seen));
+	seen.lo = base;
+	seen.hi = base + 9;
+	assert_int_equal(pv_store_checkpoint_each(f->s, ckpt_cb, &seen), 0);
+	assert_int_equal(seen.n, 2);
+	assert_int_equal(seen.c[0].seq, base + 1);   /* in seq order */
+	assert_int_equal(seen.c[0].at, 1764000001);
+	assert_memory_equal(seen.c[0].signature, c2.signature, PV_SIG_LEN);
+	assert_int_equal(seen.c[1].seq, base + 5);
+	assert_int_equal(seen.c[1].at, 1764000000);
+	assert_memory_equal(seen.c[1].hash, c1.hash, PV_AUDIT_HASH_LEN);
+	assert_memory_equal(seen.c[1].signature, c1.signature, PV_SIG_LEN);
+	assert_memory_equal(seen.c[1].public_key, c1.public_key, PV_PUBKEY_LEN);
+}
+
+/* ---- transactions, persistence ----------------------------------------------------------- */
+
+static void test_transactions(void **state)
+{
+	fixture *f = *state;
+	pv_store_subject subj;
+	pv_store_record r;
+	pv_store_key k;
+	char a[PV_ID_LEN + 1], b[PV_ID_LEN + 1], x[PV_ID_LEN + 1];
+	uint8_t ct[4] = { 4, 3, 2, 1 }, *buf = NULL;
+	pv_store *other = NULL;
+	int64_t n0, n;
+
+	assert_int_equal(pv_store_record_count(f->s, &n0), 0);
+	/* rollback leaves nothing */
+	assert_int_equal(pv_store_begin(f->s), 0);
+	assert_int_equal(pv_store_begin(f->s), PV_EINVAL);   /* not nested */
+	new_subject(f->s, a);
+	make_key(&k, a, 1, 5);
+	assert_int_equal(pv_store_key_insert(f->s, &k), 0);
+	make_record(&r, a, "contact", 1, ct, sizeof(ct));
+	assert_int_equal(pv_store_record_insert(f->s, &r), 0);
+	assert_int_equal(pv_store_meta_set(f->s, "test_tx", "rolled back"), 0);
+	assert_int_equal(pv_store_rollback(f->s), 0);
+	assert_int_equal(pv_store_subject_get(f->s, a, &subj), PV_ENOTFOUND);
+	assert_int_equal(pv_store_key_get(f->s, a, &k), PV_ENOTFOUND);
+	assert_int_equal(pv_store_record_get(f->s, a, r.id, &r, &buf), PV_ENOTFOUND);
+	assert_int_equal(pv_store_record_count(f->s, &n), 0);
+	assert_int_equal(n, n0);
+	{
+		char v[32];
+		assert_int_equal(pv_store_meta_get(f->s, "test_tx", v, sizeof(v)), PV_ENOTFOUND);
+	}
+
+	/* commit keeps all, and a failed statement inside does not undo the others */
+	assert_int_equal(pv_store_begin(f->s), 0);
+	new_subject(f->s, b);
+	make_key(&k, b, 1, 6);
+	assert_int_equal(pv_store_key_insert(f->s, &k), 0);
+	assert_int_equal(pv_store_key_insert(f->s, &k), PV_EEXISTS);
+	make_record(&r, b, "contact", 1, ct, sizeof(ct));
+	assert_int_equal(pv_store_record_insert(f->s, &r), 0);
+	if (f->path[0] != '\0') {
+		/* another connection does not see uncommitted rows */
+		assert_int_equal(pv_store_open(&other, f->url, 0), 0);
+		assert_int_equal(pv_store_subject_get(other, b, &subj), PV_ENOTFOUND);
+	}
+	assert_int_equal(pv_store_commit(f->s), 0);
+	assert_int_equal(pv_store_commit(f->s), PV_EINVAL);
+	assert_int_equal(pv_store_rollback(f->s), 0);   /* none open: no-op */
+	assert_int_equal(pv_store_subject_get(f->s, b, &subj), 0);
+	assert_int_equal(pv_store_key_get(f->s, b, &k), 0);
+	assert_int_equal(pv_store_record_get(f->s, b, r.id, &r, &buf), 0);
+	free(buf);
+	assert_int_equal(pv_store_record_count(f->s, &n), 0);
+	assert_int_equal(n, n0 + 1);
+	if (other != NULL) {
+		assert_int_equal(pv_store_subject_get(other, b, &subj), 0);
+		/* later commits are visible to the other connection at once */
+		assert_int_equal(pv_store_begin(f->s), 0);
+		new_subject(f->s, x);
+		assert_int_equal(pv_store_commit(f->s), 0);
+		assert_int_equal(pv_store_subject_get(other, x, &subj), 0);
+		pv_store_close(other);
+	}
+}
+
+static void test_reopen_keeps_data(void **state)
+{
+	fixture *f = *state;
+	char a[PV_ID_LEN + 1], buf[16];
+	uint8_t ct[10], *got = NULL;
+	pv_store_record r, out;
+	pv_store_subject subj;
+	pv_audit_entry e;
+	int64_t seq;
+	uint8_t hash[PV_AUDIT_HASH_LEN];
+
+	new_subject(f->s, a);
+	fill(ct, sizeof(ct), 5);
+	make_record(&r, a, "contact", 42, ct, sizeof(ct));
+	assert_int_equal(pv_store_record_insert(f->s, &r), 0);
+	assert_int_equal(pv_store_meta_set(f->s, "test_reopen", "kept"), 0);
+	assert_int_equal(pv_store_audit_head(f->s, &seq, hash), 0);
+	make_entry(&e, seq + 1, hash);
+	assert_int_equal(pv_store_audit_append(f->s, &e), 0);
+	reopen(f);
+	assert_int_equal(pv_store_subject_get(f->s, a, &subj), 0);
+	assert_int_equal(pv_store_record_get(f->s, a, r.id, &out, &got), 0);
+	assert_record_equal(&out, &r);
+	free(got);
+	assert_int_equal(pv_store_meta_get(f->s, "test_reopen", buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "kept");
+	assert_int_equal(pv_store_audit_head(f->s, &seq, hash), 0);
+	assert_int_equal(seq, e.seq);
+	assert_memory_equal(hash, e.hash, PV_AUDIT_HASH_LEN);
+}
+
+/* Many inserts through the cached statements in one transaction (run under ASan for leaks). */
+static void test_bulk_inserts(void **state)
+{
+	fixture *f = *state;
+	char a[PV_ID_LEN + 1];
+	uint8_t ct[200], hash[PV_AUDIT_HASH_LEN];
+	pv_store_record r;
+	pv_audit_entry e;
+	pv_store_identifier id;
+	int64_t before, after, seq;
+	int i;
+
+	fill(ct, sizeof(ct), 1);
+	assert_int_equal(pv_store_record_count(f->s, &before), 0);
+	assert_int_equal(pv_store_audit_head(f->s, &seq, hash), 0);
+	assert_int_equal(pv_store_begin(f->s), 0);
+	for (i = 0; i < 2000; i++) {
+		new_subject(f->s, a);
+		make_ident(&id, a, "email", (uint8_t)i, ct, 48);
+		assert_int_equal(pv_store_identifier_insert(f->s, &id), 0);
+		make_record(&r, a, "contact", i, ct, sizeof(ct));
+		assert_int_equal(pv_store_record_insert(f->s, &r), 0);
+		make_entry(&e, seq + 1 + i, hash);
+		assert_int_equal(pv_store_audit_append(f->s, &e), 0);
+		memcpy(hash, e.hash, sizeof(hash));
+	}
+	assert_int_equal(pv_store_commit(f->s), 0);
+	assert_int_equal(pv_store_record_count(f->s, &after), 0);
+	assert_int_equal(after - before, 2000);
+}
+
+static void test_bad_arguments(void **state)
+{
+	fixture *f = *state;
+	pv_store_record r;
+	pv_store_identifier id;
+	uint8_t bi[PV_BLIND_INDEX_LEN] = { 0 }, *buf = (uint8_t *)1;
+	char out[PV_ID_LEN + 1];
+	int64_t n;
+
+	assert_int_equal(pv_store_begin(NULL), PV_EINVAL);
+	assert_int_equal(pv_store_record_count(NULL, &n), PV_EINVAL);
+	assert_int_equal(pv_store_record_count(f->s, NULL), PV_EINVAL);
+	assert_int_equal(pv_store_identifier_find(f->s, "", bi, out), PV_EINVAL);
+	assert_int_equal(pv_store_identifier_find(f->s, "email", NULL, out), PV_EINVAL);
+	assert_int_equal(pv_store_record_each(f->s, "x", NULL, NULL, NULL), PV_EINVAL);
+	assert_int_equal(pv_store_record_get(f->s, "a", "b", &r, &buf), PV_ENOTFOUND);
+	assert_null(buf);
+	make_record(&r, "s", "Contact!", 1, NULL, 0);
+	memset(r.category, 'x', sizeof(r.category));   /* not terminated within its field */
+	assert_int_equal(pv_store_record_insert(f->s, &r), PV_EINVAL);
+	make_record(&r, "s", "contact", 1, NULL, 5);
+	assert_int_equal(pv_store_record_insert(f->s, &r), PV_EINVAL);
+	make_ident(&id, "s", "email", 1, NULL, 0);
+	memset(id.kind, 'k', sizeof(id.kind));
+	assert_int_equal(pv_store_identifier_insert(f->s, &id), PV_EINVAL);
+	assert_non_null(strstr(pv_error_last(), "identifier_insert"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_open_urls, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_file_mode, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_migrations, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_newer_schema_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_not_a_vault, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_meta, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_policy, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_subject, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_identifier, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_key, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_key_each_other_version, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_record_roundtrip, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_record_each, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_record_delete_subject, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_suppression, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_audit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_checkpoint, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_transactions, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reopen_keeps_data, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bulk_inserts, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bad_arguments, setup, teardown),
+	};
+
+	if (sodium_init() < 0)
+		return 1;
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
