@@ -158,7 +158,12 @@ static int flush(pv_import_ctx *c)
 			spec.len = row->len;
 			rc = pv_record_put(c->v, c->caller, subject, &spec, rid);
 			if (rc != 0) {
-				pv_error_wrap(rc, "line %zu", row->line);
+				if (row->subject_id[0] != '\0' && (rc == PV_ENOTFOUND || rc == PV_EERASED)) {
+					snprintf(e.field, sizeof(e.field), "subject_id");
+					pv_error_wrap(rc, "line %zu: field \"subject_id\"", row->line);
+				} else {
+					pv_error_wrap(rc, "line %zu", row->line);
+				}
 				failed_at(c, rc, &e);
 				break;
 			}

@@ -459,6 +459,8 @@ int pv_import_row_validate(const pv_policy *p, const pv_import_row *row, pv_impo
 	c = pv_policy_category_find(p, row->category);
 	if (c == NULL)
 		return pv_import_fail(e, PV_EINVAL, "category", "unknown category");
+	if (!c->collected)
+		return pv_import_fail(e, PV_EINVAL, "category", "the policy says this category is not collected");
 	pu = pv_policy_purpose_find(p, row->purpose);
 	if (pu == NULL)
 		return pv_import_fail(e, PV_EINVAL, "purpose", "undeclared purpose");
