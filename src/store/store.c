@@ -223,7 +223,8 @@ int pv_store_key_each_other_version(pv_store *s, uint32_t except_version, size_t
 static int record_ok(const pv_store_record *r)
 {
 	return ID_OK(r->id) && ID_OK(r->subject_id) && NAME_OK(r->category) && NAME_OK(r->purpose) &&
-	       NAME_OK(r->source) && str_ok(r->policy_version, PV_HASH_HEX_LEN) &&
+	       (r->source[0] == '\0' || NAME_OK(r->source)) &&   /* "" = no source stated (pv_record_spec.source NULL) */
+	       str_ok(r->policy_version, PV_HASH_HEX_LEN) &&
 	       (r->ciphertext != NULL || r->ciphertext_len == 0);
 }
 
