@@ -682,6 +682,18 @@ static void test_record_roundtrip(void **state)
 	assert_int_equal(pv_store_record_insert(f->s, &r2), 0);
 	assert_int_equal(pv_store_record_insert(f->s, &r1), PV_EEXISTS);
 	assert_non_null(strstr(pv_error_last(), "records"));
+	/* no source stated: "" round-trips */
+	{
+		pv_store_record r3;
+
+		make_record(&r3, b, "preferences", 7, ct2, sizeof(ct2));
+		r3.source[0] = '\0';
+		assert_int_equal(pv_store_record_insert(f->s, &r3), 0);
+		assert_int_equal(pv_store_record_get(f->s, b, r3.id, &out, &buf), 0);
+		assert_record_equal(&out, &r3);
+		free(buf);
+		buf = NULL;
+	}
 
 	assert_int_equal(pv_store_record_get(f->s, a, r1.id, &out, &buf), 0);
 	assert_non_null(buf);
