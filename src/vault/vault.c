@@ -509,7 +509,7 @@ fail:
 /* Remove a file we created, with the SQLite side files. */
 static void remove_db_files(const char *file)
 {
-	char side[PV_VAULT_PATH_MAX + 8];
+	char side[PV_VAULT_PATH_MAX + 48];
 
 	unlink(file);
 	snprintf(side, sizeof(side), "%s-wal", file);

@@ -447,7 +447,7 @@ static void test_read_decisions(void **state)
 	assert_int_equal(put(f->v, &svc, sid, "identifiers", "account", "{}", rid), 0);
 
 	/* auditors never read personal data */
-	assert_int_equal(pv_record_read(f->v, &AUDITOR, sid, "account", NULL, &l, &d), PV_EDENIED);
+	assert_int_equal(pv_record_read(f->v, &AUDITOR, sid, "account", "contact", &l, &d), PV_EDENIED);
 	assert_int_equal(d.reason, PV_REASON_ROLE_FORBIDDEN);
 	/* unknown subject */
 	assert_int_equal(pv_record_read(f->v, &ADMIN, "00000000-0000-4000-8000-000000000000", "account", NULL, &l, &d),
