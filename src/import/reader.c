@@ -201,7 +201,7 @@ int pv_csv_read(pv_import_reader *r, pv_csv_record *rec, size_t *start_line)
 				if (c < 0) {
 					if (r->io_error)
 						return pv_error_set(PV_EIO, "import: read failed");
-					return pv_error_set(PV_EINVAL, "line %zu: field %zu: unterminated quoted field",
+					return pv_error_set(PV_EINVAL, "line %zu: column %zu: unterminated quoted field",
 							    *start_line, rec->n + 1);
 				}
 				if (c == '"') {
@@ -218,7 +218,7 @@ int pv_csv_read(pv_import_reader *r, pv_csv_record *rec, size_t *start_line)
 			if (c == '\r' && peek(r) == '\n')
 				c = next(r);
 			if (c >= 0 && c != ',' && c != '\n')
-				return pv_error_set(PV_EINVAL, "line %zu: field %zu: unexpected character after a closing quote",
+				return pv_error_set(PV_EINVAL, "line %zu: column %zu: unexpected character after a closing quote",
 						    r->line, rec->n + 1);
 		} else {
 			while (c >= 0 && c != ',' && c != '\n') {
@@ -227,7 +227,7 @@ int pv_csv_read(pv_import_reader *r, pv_csv_record *rec, size_t *start_line)
 					break;
 				}
 				if (c == '"')
-					return pv_error_set(PV_EINVAL, "line %zu: field %zu: quote inside an unquoted field",
+					return pv_error_set(PV_EINVAL, "line %zu: column %zu: quote inside an unquoted field",
 							    r->line, rec->n + 1);
 				if ((rc = pv_import_buf_put(&rec->b, (char)c)) != 0)
 					goto put_failed;
