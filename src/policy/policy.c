@@ -197,7 +197,7 @@ static void check_refs(pv_pctx *c)
 		const char *near = NULL;
 		unsigned best = 3;
 
-		if (bsearch(r->id, l->v, l->n, sizeof(*l->v), cmp_key_entry))
+		if (l->n && bsearch(r->id, l->v, l->n, sizeof(*l->v), cmp_key_entry))
 			continue;
 		for (size_t j = 0; j < l->n; j++) {
 			unsigned d = pv_edit_distance(r->id, l->v[j].id);

@@ -408,6 +408,9 @@ static void test_references_and_regimes(void **state)
 	check_one(HEAD PURPOSES "retention:\n  rules:\n    - {category: \"*\", purpose: support, duration: 1 year}\n"
 		  "    - {category: \"*\", purpose: support, duration: 2 years}\n",
 		  20, 7, "retention.rules[1]", "a second rule for (*, support)");
+	/* a reference when nothing of its kind is declared */
+	check_one("privault: 1\nretention: {rules: [{category: x, purpose: y, duration: 1 day}]}\n", 2, 32, "retention.rules[0].category",
+		  "unknown category \"x\"; expected an id declared in categories or \"*\"");
 	/* lawful basis per regime in force */
 	check_one(HEAD "purposes:\n  - {id: s, title: S, lawful_basis: {ccpa: business_purpose}, categories: [contact], consent: opt_in}\n",
 		  11, 37, "purposes[0].lawful_basis", "missing lawful basis for gdpr, which is in force");
