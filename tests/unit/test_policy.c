@@ -636,7 +636,6 @@ static void test_hash(void **state)
 	const char *src;
 	(void)state;
 
-	/* BLAKE2b-256 of "": a fixed vector of the algorithm */
 	assert_int_equal(strlen(pv_policy_hash(a)), 64);
 	assert_string_equal(pv_policy_hash(a), pv_policy_hash(b));
 	src = pv_policy_source(a, &len);
