@@ -142,9 +142,9 @@ int pv_subject_create(pv_vault *v, const pv_caller *caller, const pv_subject_spe
 	if ((rc = spec_check(v, spec, &regime)) < 0)
 		return rc;
 	n = spec->nidentifiers;
-	norm = (char *)pv_secret_alloc(PV_IDENT_VALUE_MAX + 1);
+	norm = v->norm;
 	bis = calloc(n ? n : 1, sizeof(*bis));
-	if (!norm || !bis) {
+	if (!bis) {
 		rc = pv_error_set(PV_ENOMEM, "subject: out of memory");
 		goto out;
 	}
@@ -197,7 +197,7 @@ int pv_subject_create(pv_vault *v, const pv_caller *caller, const pv_subject_spe
 		memcpy(out_id, subj.id, PV_ID_LEN + 1);
 out:
 	pv_vault_dek_wipe(v);
-	pv_secret_free((uint8_t *)norm);
+	sodium_memzero(v->norm, PV_IDENT_VALUE_MAX + 1);
 	free(bis);
 	return rc;
 }
@@ -222,11 +222,9 @@ int pv_subject_find(pv_vault *v, const pv_caller *caller, const char *kind, cons
 		return pv_error_set(PV_EDENIED, "caller: role auditor may not look subjects up by identifier");
 	if ((rc = ident_check(&id, 0)) < 0)
 		return rc;
-	norm = (char *)pv_secret_alloc(PV_IDENT_VALUE_MAX + 1);
-	if (!norm)
-		return pv_error_set(PV_ENOMEM, "subject: out of memory");
+	norm = v->norm;
 	rc = ident_index(v, kind, value, norm, bi);
-	pv_secret_free((uint8_t *)norm);
+	sodium_memzero(norm, PV_IDENT_VALUE_MAX + 1);
 	if (rc < 0)
 		return rc;
 	lookup = pv_store_identifier_find(v->store, kind, bi, found);

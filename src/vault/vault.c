@@ -437,6 +437,7 @@ void pv_vault_close(pv_vault *v)
 	pv_store_close(v->store);
 	pv_keyring_free(v->keys);
 	pv_secret_free(v->dek);
+	pv_secret_free((uint8_t *)v->norm);
 	for (size_t i = 0; i < v->npolicies; i++)
 		pv_policy_free(v->policies[i].policy);
 	free(v->policies);
@@ -479,7 +480,8 @@ int pv_vault_open(pv_vault **out, const char *dir, const pv_vault_options *opts)
 		goto fail;
 	}
 	v->dek = pv_secret_alloc(PV_DEK_LEN);
-	if (!v->dek) {
+	v->norm = (char *)pv_secret_alloc(PV_IDENT_VALUE_MAX + 1);
+	if (!v->dek || !v->norm) {
 		rc = pv_error_set(PV_ENOMEM, "vault: cannot allocate guarded memory");
 		goto fail;
 	}

@@ -52,6 +52,7 @@ struct pv_vault {
 	size_t npolicies, cappolicies;
 	size_t current;                   /* index of the current version in policies */
 	uint8_t *dek;                     /* guarded scratch for the data key in use; wiped after each operation */
+	char *norm;                       /* guarded scratch for one normalized identifier (PV_IDENT_VALUE_MAX + 1) */
 	int batch;                        /* 1 inside pv_vault_begin() */
 	int batch_failed;                 /* a write failed midway inside the batch: commit refuses */
 };
