@@ -860,6 +860,55 @@ static void test_key_rotate(void **state)
 	assert_int_equal(n, 4);
 }
 
+/* ---- keys from the environment, restriction, empty subjects ------------ */
+
+static void test_env_keys_and_states(void **state)
+{
+	fixture *f = *state;
+	char dir[200], key[220], sid[PV_ID_LEN + 1], rid[PV_ID_LEN + 1];
+	pv_vault *v = NULL;
+	pv_record_list *l = NULL;
+	pv_decision d;
+	struct stat st;
+	uint32_t version;
+	size_t n;
+
+	/* PRIVAULT_KEYS: no key file is written, and rotation is refused (rotate the variable) */
+	setenv("PRIVAULT_KEYS",
+	       "kek 1 0101010101010101010101010101010101010101010101010101010101010101;"
+	       "index 0202020202020202020202020202020202020202020202020202020202020202;"
+	       "sign 0303030303030303030303030303030303030303030303030303030303030303", 1);
+	snprintf(dir, sizeof(dir), "%s/env", f->root);
+	assert_int_equal(pv_vault_init(dir, POLICY_V1, NULL), 0);
+	snprintf(key, sizeof(key), "%s/privault.key", dir);
+	assert_int_not_equal(stat(key, &st), 0);
+	assert_int_equal(pv_vault_open(&v, dir, NULL), 0);
+	create_subject(v, "env@example.com", sid);
+	assert_int_equal(pv_vault_key_rotate(v, &ADMIN, &version, &n), PV_EKEY);
+	pv_vault_close(v);
+	unsetenv("PRIVAULT_KEYS");
+
+	/* a subject with no record: the read is decided against the current policy */
+	create_subject(f->v, "empty@example.com", sid);
+	assert_int_equal(pv_record_read(f->v, &ADMIN, sid, "profiling", NULL, &l, &d), PV_EDENIED);
+	assert_int_equal(d.reason, PV_REASON_PURPOSE_UNDECLARED);
+	assert_int_equal(pv_record_read(f->v, &AUDITOR, sid, "account", NULL, &l, &d), PV_EDENIED);
+	assert_int_equal(d.reason, PV_REASON_ROLE_FORBIDDEN);
+	assert_int_equal(pv_record_read(f->v, &ADMIN, sid, "account", NULL, &l, &d), 0);
+	assert_int_equal(pv_record_list_count(l), 0);
+	pv_record_list_free(l);
+
+	/* a restricted subject: data stays stored but is not read */
+	assert_int_equal(put(f->v, &ADMIN, sid, "contact", "account", "{\"r\":1}", rid), 0);
+	char sql[200];
+	snprintf(sql, sizeof(sql), "UPDATE subjects SET state = %d WHERE id = '%s'", PV_SUBJECT_RESTRICTED, sid);
+	sql_exec(f, sql);
+	assert_int_equal(pv_record_read(f->v, &ADMIN, sid, "account", NULL, &l, &d), PV_EDENIED);
+	assert_int_equal(d.reason, PV_REASON_SUBJECT_RESTRICTED);
+	assert_int_equal(pv_vault_decide(f->v, &ADMIN, sid, "contact", "account", &d), 0);
+	assert_int_equal(d.reason, PV_REASON_SUBJECT_RESTRICTED);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -875,6 +924,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_tamper, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_batch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_key_rotate, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_env_keys_and_states, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
