@@ -13,7 +13,9 @@
  *    (b) inside pv_vault_begin/commit batches of 1000.
  * The ratio printed is pure decisions/s over vault decisions/s, same process.
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <inttypes.h>
 #include <sodium.h>
 #include <stdio.h>

@@ -15,13 +15,16 @@
  * written by both sides; the side that goes first alternates every batch so
  * that both see the same machine noise and cache state.
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <ftw.h>
 #include <inttypes.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include "bench_util.h"
@@ -50,8 +53,19 @@ static uint64_t dir_bytes(const char *dir)
 typedef struct {
 	uint64_t n;
 	double vault_s, sqlite_s;
+	double vault_user, vault_sys, sqlite_user, sqlite_sys;   /* CPU seconds (getrusage) */
 	uint64_t vault_bytes, sqlite_bytes;
 } ingest_result;
+
+/* The process's user and system CPU time in seconds so far. */
+static void cpu_now(double *user, double *sys)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	*user = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6;
+	*sys = (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+}
 
 /* Write rows [first, first+count) of `rows` into the vault in one batch. */
 static void vault_batch(pv_vault *v, const pv_bench_row *rows, uint64_t first, size_t count,
@@ -133,29 +147,35 @@ static void run(uint64_t n, size_t batch, ingest_result *out)
 
 	for (first = 0; first < n; first += batch, nb++) {
 		size_t count = n - first < batch ? (size_t)(n - first) : batch;
-		uint64_t t0, t1, t2;
 		size_t k;
 
 		for (k = 0; k < count; k++) {
 			pv_bench_row_make(&rows[k], first + k);
 			bytes += rows[k].len;
 		}
-		if (nb % 2 == 0) {
+		for (int side = 0; side < 2; side++) {
+			/* even batches: vault first; odd batches: SQLite first */
+			int vault_side = (side == 0) == (nb % 2 == 0);
+			double u0, s0, u1, s1;
+			uint64_t t0, t1;
+
+			cpu_now(&u0, &s0);
 			t0 = pv_bench_now_ns();
-			vault_batch(v, rows, first, count, vsubject);
+			if (vault_side)
+				vault_batch(v, rows, first, count, vsubject);
+			else
+				sqlite_batch(&b, rows, first, count, ssubject);
 			t1 = pv_bench_now_ns();
-			sqlite_batch(&b, rows, first, count, ssubject);
-			t2 = pv_bench_now_ns();
-			tv += t1 - t0;
-			ts += t2 - t1;
-		} else {
-			t0 = pv_bench_now_ns();
-			sqlite_batch(&b, rows, first, count, ssubject);
-			t1 = pv_bench_now_ns();
-			vault_batch(v, rows, first, count, vsubject);
-			t2 = pv_bench_now_ns();
-			ts += t1 - t0;
-			tv += t2 - t1;
+			cpu_now(&u1, &s1);
+			if (vault_side) {
+				tv += t1 - t0;
+				out->vault_user += u1 - u0;
+				out->vault_sys += s1 - s0;
+			} else {
+				ts += t1 - t0;
+				out->sqlite_user += u1 - u0;
+				out->sqlite_sys += s1 - s0;
+			}
 		}
 	}
 	pv_vault_close(v);
@@ -209,22 +229,24 @@ int main(int argc, char **argv)
 		usage();
 
 	printf("ingest: %zu records per batch, 10 records per subject, ~200-byte JSON records\n", batch);
-	printf("%10s %14s %14s %9s %12s %12s  %s\n", "records", "vault rec/s", "sqlite rec/s", "slowdown",
-	       "vault MB", "sqlite MB", "goal (slowdown <= 2)");
+	printf("%10s %12s %12s %9s %15s %15s %9s %9s  %s\n", "records", "vault rec/s", "sqlite rec/s", "slowdown",
+	       "vault cpu u+s", "sqlite cpu u+s", "vault MB", "sqlite MB", "goal (slowdown <= 2)");
 	for (size_t k = 0; k < nres; k++) {
 		double vr = (double)res[k].n / res[k].vault_s, sr = (double)res[k].n / res[k].sqlite_s;
 		double ratio = sr / vr;
 
-		printf("%10" PRIu64 " %14.0f %14.0f %8.2fx %12.1f %12.1f  %s\n", res[k].n, vr, sr, ratio,
+		printf("%10" PRIu64 " %12.0f %12.0f %8.2fx %7.2f+%5.2fs %7.2f+%5.2fs %9.1f %9.1f  %s\n", res[k].n, vr, sr,
+		       ratio, res[k].vault_user, res[k].vault_sys, res[k].sqlite_user, res[k].sqlite_sys,
 		       (double)res[k].vault_bytes / 1e6, (double)res[k].sqlite_bytes / 1e6, ratio <= 2.0 ? "met" : "MISSED");
 	}
 	for (size_t k = 0; k < nres; k++) {
 		double vr = (double)res[k].n / res[k].vault_s, sr = (double)res[k].n / res[k].sqlite_s;
 
 		printf("BENCH ingest n=%" PRIu64 " batch=%zu vault_rps=%.0f sqlite_rps=%.0f ratio=%.3f"
-		       " vault_s=%.3f sqlite_s=%.3f vault_bytes=%" PRIu64 " sqlite_bytes=%" PRIu64 " goal=2 met=%d\n",
-		       res[k].n, batch, vr, sr, sr / vr, res[k].vault_s, res[k].sqlite_s, res[k].vault_bytes,
-		       res[k].sqlite_bytes, sr / vr <= 2.0);
+		       " vault_s=%.3f sqlite_s=%.3f vault_user_s=%.3f vault_sys_s=%.3f sqlite_user_s=%.3f sqlite_sys_s=%.3f"
+		       " vault_bytes=%" PRIu64 " sqlite_bytes=%" PRIu64 " goal=2 met=%d\n",
+		       res[k].n, batch, vr, sr, sr / vr, res[k].vault_s, res[k].sqlite_s, res[k].vault_user, res[k].vault_sys,
+		       res[k].sqlite_user, res[k].sqlite_sys, res[k].vault_bytes, res[k].sqlite_bytes, sr / vr <= 2.0);
 	}
 	free(res);
 	return 0;

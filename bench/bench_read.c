@@ -13,7 +13,9 @@
  * alternates), each timed on its own, including freeing the result (the
  * baseline copies each row's data into malloc'd memory, as the vault does).
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <inttypes.h>
 #include <sodium.h>
 #include <stdio.h>

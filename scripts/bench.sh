@@ -39,6 +39,7 @@ fi
 echo "== privault benchmarks ($( [ "$quick" = 1 ] && echo quick || echo full ))"
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), $(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo)"
 echo "scratch: ${PRIVAULT_BENCH_DIR:-${TMPDIR:-/tmp}} ($(df -PT "${PRIVAULT_BENCH_DIR:-${TMPDIR:-/tmp}}" | awk 'NR==2 {print $2}'))"
+echo "load:    $(cut -d" " -f1-3 /proc/loadavg) (1/5/15 min) at start"
 echo "commit:  $(git rev-parse --short HEAD 2>/dev/null || echo unknown)  build: $build ($(meson introspect "$build" --buildoptions 2>/dev/null | jq -r '.[] | select(.name=="buildtype") | .value' 2>/dev/null || echo ?))"
 echo
 
