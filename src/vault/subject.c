@@ -32,16 +32,18 @@ static int current_year(void)
 	return tm.tm_year + 1900;
 }
 
-/* Validate an identifier's kind and value size (never looking at the value's content). */
-static int ident_check(const pv_identifier *id, size_t i)
+/*
+ * Validate an identifier's kind and value size (never looking at the value's
+ * content). `field` names it in messages: "identifiers[2]" or "identifier".
+ */
+static int ident_check(const pv_identifier *id, const char *field)
 {
 	if (!id->kind || !pv_id_valid(id->kind, PV_IDENT_KIND_MAX))
-		return pv_error_set(PV_EINVAL, "identifiers[%zu].kind: expected ^[a-z][a-z0-9_]{0,31}$", i);
+		return pv_error_set(PV_EINVAL, "%s.kind: expected ^[a-z][a-z0-9_]{0,31}$", field);
 	if (!id->value)
-		return pv_error_set(PV_EINVAL, "identifiers[%zu].value: expected a value for kind %s", i, id->kind);
+		return pv_error_set(PV_EINVAL, "%s.value: expected a value for kind %s", field, id->kind);
 	if (strnlen(id->value, PV_IDENT_VALUE_MAX + 1) > PV_IDENT_VALUE_MAX)
-		return pv_error_set(PV_ELIMIT, "identifiers[%zu].value: %s longer than %d bytes", i, id->kind,
-				    PV_IDENT_VALUE_MAX);
+		return pv_error_set(PV_ELIMIT, "%s.value: %s longer than %d bytes", field, id->kind, PV_IDENT_VALUE_MAX);
 	return 0;
 }
 
@@ -68,9 +70,12 @@ static int spec_check(pv_vault *v, const pv_subject_spec *spec, pv_regime *regim
 		return pv_error_set(PV_ELIMIT, "identifiers: more than %d", PV_SUBJECT_MAX_IDENTS);
 	if (spec->nidentifiers && !spec->identifiers)
 		return pv_error_set(PV_EINVAL, "identifiers: %zu announced, none given", spec->nidentifiers);
-	for (size_t i = 0; i < spec->nidentifiers; i++)
-		if ((rc = ident_check(&spec->identifiers[i], i)) < 0)
+	for (size_t i = 0; i < spec->nidentifiers; i++) {
+		char field[32];
+		snprintf(field, sizeof(field), "identifiers[%zu]", i);
+		if ((rc = ident_check(&spec->identifiers[i], field)) < 0)
 			return rc;
+	}
 	if (spec->regime) {
 		if (pv_regime_parse(regime, spec->regime) < 0)
 			return pv_error_set(PV_EINVAL, "regime: expected gdpr, ccpa or lgpd");
@@ -220,7 +225,7 @@ int pv_subject_find(pv_vault *v, const pv_caller *caller, const char *kind, cons
 		return rc;
 	if (caller->role == PV_ROLE_AUDITOR)
 		return pv_error_set(PV_EDENIED, "caller: role auditor may not look subjects up by identifier");
-	if ((rc = ident_check(&id, 0)) < 0)
+	if ((rc = ident_check(&id, "identifier")) < 0)
 		return rc;
 	norm = v->norm;
 	rc = ident_index(v, kind, value, norm, bi);
