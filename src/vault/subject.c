@@ -71,7 +71,7 @@ static int spec_check(pv_vault *v, const pv_subject_spec *spec, pv_regime *regim
 	if (spec->nidentifiers && !spec->identifiers)
 		return pv_error_set(PV_EINVAL, "identifiers: %zu announced, none given", spec->nidentifiers);
 	for (size_t i = 0; i < spec->nidentifiers; i++) {
-		char field[32];
+		char field[48];
 		snprintf(field, sizeof(field), "identifiers[%zu]", i);
 		if ((rc = ident_check(&spec->identifiers[i], field)) < 0)
 			return rc;
