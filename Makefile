@@ -28,7 +28,7 @@ bench: build
 # libFuzzer builds of the fuzz targets (clang).
 fuzz:
 	@scripts/deps.sh test
-	@[ -f build-fuzz/build.ninja ] || CC=clang meson setup build-fuzz -Dfuzz=true -Db_lundef=false >/dev/null
+	@[ -f build-fuzz/build.ninja ] || CC=clang meson setup build-fuzz -Dfuzz=true -Dbench=false -Db_lundef=false >/dev/null
 	@ninja -C build-fuzz
 
 clean:
