@@ -107,9 +107,15 @@ typedef struct pv_http_route {
 	int executor;                      /* 1: runs on the executor (touches the vault); 0: on the connection thread */
 } pv_http_route;
 
-/* The API routes (routes.c) and the system routes (server side). Each ends with a NULL method. */
+/*
+ * Route tables, each ending with a NULL method: the core API (routes.c), the
+ * system routes (server side), and one per later module (retention, scrub, ...).
+ * pv_http_route_tables (route_tables.c) lists every table the server serves and
+ * documents; adding a module's table there is the only registration step.
+ */
 extern const pv_http_route pv_http_api_routes[];
 extern const pv_http_route pv_http_system_routes[];
+extern const pv_http_route *const pv_http_route_tables[];   /* NULL-terminated */
 
 /* ---- helpers (problem.c) ---- */
 

@@ -1,0 +1,8 @@
+/* Every route table the server dispatches from and documents in /v1/openapi.json. */
+#include "http/http.h"
+
+const pv_http_route *const pv_http_route_tables[] = {
+	pv_http_system_routes,
+	pv_http_api_routes,
+	NULL,
+};
