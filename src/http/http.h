@@ -64,6 +64,10 @@ typedef struct pv_http_request {
 	int gpc;                               /* 1 if Sec-GPC: 1 was sent */
 	const char *client_addr;               /* truncated client address (no personal data), for proof fields */
 	void *server;                          /* the pv_http_server (for admin routes) */
+	/* Added by the API engineer (routes.c): routes with raw_body_type set get the
+	 * request body unparsed here (body == NULL); NULL/0 for every other route. */
+	const char *raw_body;                  /* borrowed bytes, not NUL-terminated */
+	size_t raw_body_len;
 } pv_http_request;
 
 typedef struct pv_http_response {
@@ -105,6 +109,12 @@ typedef struct pv_http_route {
 	const int *error_statuses;         /* 0-terminated list of documented 4xx/5xx */
 	int needs_purpose;                 /* 1: X-Purpose header or a "purpose" body field is required */
 	int executor;                      /* 1: runs on the executor (touches the vault); 0: on the connection thread */
+	/* Added by the API engineer (routes.c), both 0/NULL by default: */
+	const char *raw_body_type;         /* non-NULL: the body is not JSON but raw bytes of this media type
+					      (POST /v1/policy: "application/yaml"), passed in req->raw_body
+					      within the body size limit; `body` is then NULL */
+	int exclusive;                     /* 1: run alone, outside any group-commit batch (key rotation refuses
+					      to run inside a batch; policy upload changes the vault's current policy) */
 } pv_http_route;
 
 /*
