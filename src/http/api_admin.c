@@ -113,9 +113,9 @@ static int policy_invalid(pv_http_response *res, const pv_policy_diags *d)
 	for (size_t i = 0; errors && i < n; i++) {
 		const pv_policy_diag *g = pv_policy_diags_at(d, i);
 		path_to_pointer(g->path, pointer, sizeof(pointer));
-		json_array_append_new(errors, json_pack("{s:s, s:s, s:i, s:i, s:s}", "pointer", pointer, "path",
-							g->path ? g->path : "", "line", g->line, "column", g->column,
-							"reason", g->message ? g->message : ""));
+		json_array_append_new(errors, json_pack("{s:s, s:s, s:s, s:i, s:i}", "pointer", pointer, "detail",
+							g->message ? g->message : "", "path", g->path ? g->path : "",
+							"line", g->line, "column", g->column));
 	}
 	if (res->body && errors)
 		json_object_set_new(res->body, "errors", errors);
