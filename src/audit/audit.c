@@ -12,6 +12,13 @@
  *
  * Appends are on the hot path of every write: the head is cached, nothing is
  * allocated, and the hash is one crypto_generichash() call over a stack buffer.
+ *
+ * Several processes may append to one database (two `privault serve` on one
+ * PostgreSQL, two imports into one SQLite file). The cached head is therefore
+ * trusted only within the store transaction it was read in: the first append
+ * of each transaction takes the store's audit lock and reads the head again
+ * (pv_store_audit_lock_head), and no other process can append until that
+ * transaction ends. Appends outside a transaction read the head every time.
  */
 #include "audit/audit.h"
 #include "core/error.h"
@@ -36,7 +43,8 @@ struct pv_audit {
 	pv_store *store;
 	const pv_keyring *keys;
 	int checkpoint_every;
-	int cached;                          /* head_seq/head_hash are valid */
+	int cached;                          /* head_seq/head_hash are valid within transaction `tx` */
+	uint64_t tx;                         /* pv_store_tx_serial() when the head was read */
 	int64_t head_seq;
 	uint8_t head_hash[PV_AUDIT_HASH_LEN];
 	uint8_t pk[PV_PUBKEY_LEN];
@@ -122,15 +130,23 @@ void pv_audit_forget(pv_audit *a)
 		a->cached = 0;
 }
 
+/*
+ * The chain head, under the store's audit lock: from the cache when it was
+ * read in this same transaction, else locked and read from the store.
+ */
 static int load_head(pv_audit *a)
 {
+	uint64_t tx = pv_store_tx_serial(a->store);
 	int rc;
 
-	if (a->cached)
+	if (a->cached && tx != 0 && tx == a->tx)
 		return 0;
-	rc = pv_store_audit_head(a->store, &a->head_seq, a->head_hash);
-	if (rc != 0)
+	rc = pv_store_audit_lock_head(a->store, &a->head_seq, a->head_hash);
+	if (rc != 0) {
+		a->cached = 0;
 		return pv_error_wrap(rc, "audit: reading the chain head");
+	}
+	a->tx = tx;
 	a->cached = 1;
 	return 0;
 }

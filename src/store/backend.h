@@ -21,6 +21,10 @@ typedef struct pv_store_ops pv_store_ops;
 
 struct pv_store {
 	const pv_store_ops *ops;
+	/* kept by store.c and schema.c, not by the backends */
+	uint64_t tx_serial;        /* changes at every begin */
+	int in_tx;
+	int64_t schema_before;     /* schema version found by open, before its migrations */
 };
 
 /* How a backend spells the non-portable parts of the shared DDL templates. */
@@ -94,10 +98,27 @@ struct pv_store_ops {
 	int (*checkpoint_insert)(pv_store *s, const pv_store_checkpoint *c);
 	int (*checkpoint_each)(pv_store *s, int (*cb)(const pv_store_checkpoint *c, void *payload),
 			       void *payload);
+
+	/* Several processes on one database (see store.h). */
+	int (*audit_lock_head)(pv_store *s, int64_t *seq, uint8_t hash[PV_AUDIT_HASH_LEN]);
+	int (*try_lock)(pv_store *s, const char *name, int *acquired);
+
+	/* Whole tables; `table` is a schema table and column names are checked by store.c. */
+	int (*table_count)(pv_store *s, const char *table, int64_t *out);
+	int (*table_each)(pv_store *s, const char *table,
+			  int (*cb)(const char *const *cols, const pv_store_value *vals, size_t n, void *payload),
+			  void *payload);
+	int (*table_insert)(pv_store *s, const char *table, const char *const *cols,
+			    const pv_store_value *vals, size_t n);
 };
 
 /* The SQLite backend (sqlite.c). */
 extern const pv_store_ops pv_store_sqlite_ops;
+/* The PostgreSQL backend (postgres.c). */
+extern const pv_store_ops pv_store_postgres_ops;
+
+/* Upper bound of columns in a schema table (whole-table copies). */
+#define PV_STORE_MAX_COLS 32
 
 /*
  * schema.c: bring the schema of an open store up to PV_STORE_SCHEMA_VERSION.
@@ -106,5 +127,8 @@ extern const pv_store_ops pv_store_sqlite_ops;
  * migrations run in one transaction and are recorded in schema_migrations.
  */
 int pv_store_schema_migrate(pv_store *s, const pv_store_dialect *d, int create);
+
+/* schema.c: 1 if `table` is a table of the schema (pv_store_table_names), else 0. */
+int pv_store_schema_has_table(const char *table);
 
 #endif

@@ -19,6 +19,7 @@
 
 typedef struct {
 	int version;
+	const char *description;  /* one line, for `privault migrate` */
 	const char *const *sql;   /* NULL-terminated */
 } pv_migration;
 
@@ -103,7 +104,8 @@ static const char *const migration_1[] = {
 };
 
 static const pv_migration migrations[] = {
-	{ 1, migration_1 },
+	{ 1, "core: meta, policy versions, subjects, identifiers, keys, records, suppression, audit",
+	  migration_1 },
 };
 #define N_MIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
 
@@ -214,6 +216,7 @@ int pv_store_schema_migrate(pv_store *s, const pv_store_dialect *d, int create)
 	rc = s->ops->schema_version(s, &v);
 	if (rc != 0)
 		return rc;
+	s->schema_before = v;
 	if (v > PV_STORE_SCHEMA_VERSION)
 		return refuse_newer(v);
 	if (v == PV_STORE_SCHEMA_VERSION)
@@ -228,6 +231,8 @@ int pv_store_schema_migrate(pv_store *s, const pv_store_dialect *d, int create)
 	rc = s->ops->exec(s, migrations_table);
 	if (rc == 0)
 		rc = s->ops->schema_version(s, &v);
+	if (rc == 0)
+		s->schema_before = v;
 	if (rc == 0 && v > PV_STORE_SCHEMA_VERSION)
 		rc = refuse_newer(v);
 	if (rc == 0)
@@ -238,5 +243,98 @@ int pv_store_schema_migrate(pv_store *s, const pv_store_dialect *d, int create)
 		s->ops->rollback(s);
 		return rc;
 	}
+	return 0;
+}
+
+/* ---- tables and the migration report ------------------------------------------------------ */
+
+/*
+ * The table created by one DDL template ("CREATE TABLE name (..."), copied
+ * into out[size]; 0, or -1 when the statement creates no table.
+ */
+static int created_table(const char *sql, char *out, size_t size)
+{
+	static const char prefix[] = "CREATE TABLE ";
+	size_t n;
+
+	if (strncmp(sql, prefix, sizeof(prefix) - 1) != 0)
+		return -1;
+	sql += sizeof(prefix) - 1;
+	n = strcspn(sql, " (");
+	if (n == 0 || n >= size)
+		return -1;
+	memcpy(out, sql, n);
+	out[n] = '\0';
+	return 0;
+}
+
+int pv_store_table_names(int (*cb)(const char *table, void *payload), void *payload)
+{
+	char name[64];
+	size_t i, j;
+	int rc;
+
+	if (cb == NULL)
+		return pv_error_set(PV_EINVAL, "store: table_names: no callback");
+	for (i = 0; i < N_MIGRATIONS; i++)
+		for (j = 0; migrations[i].sql[j] != NULL; j++)
+			if (created_table(migrations[i].sql[j], name, sizeof(name)) == 0 &&
+			    (rc = cb(name, payload)) != 0)
+				return rc;
+	return 0;
+}
+
+static int match_table(const char *table, void *payload)
+{
+	return strcmp(table, (const char *)payload) == 0;
+}
+
+int pv_store_schema_has_table(const char *table)
+{
+	return table != NULL && pv_store_table_names(match_table, (void *)table) == 1;
+}
+
+typedef struct {
+	pv_time applied[N_MIGRATIONS];
+} applied_times;
+
+/* One row of schema_migrations: note when a known version was applied. */
+static int note_applied(const char *const *cols, const pv_store_value *vals, size_t n, void *payload)
+{
+	applied_times *t = payload;
+	int64_t version = -1, at = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (strcmp(cols[i], "version") == 0 && vals[i].type == PV_STORE_INT)
+			version = vals[i].i;
+		else if (strcmp(cols[i], "applied_at") == 0 && vals[i].type == PV_STORE_INT)
+			at = vals[i].i;
+	}
+	for (i = 0; i < N_MIGRATIONS; i++)
+		if (migrations[i].version == version)
+			t->applied[i] = at > 0 ? at : 1;
+	return 0;
+}
+
+int pv_store_migration_each(pv_store *s,
+			    int (*cb)(int64_t version, const char *description, pv_time applied_at, void *payload),
+			    void *payload)
+{
+	applied_times t;
+	int64_t v = 0;
+	size_t i;
+	int rc;
+
+	if (s == NULL || cb == NULL)
+		return pv_error_set(PV_EINVAL, "store: migration_each: missing argument");
+	memset(&t, 0, sizeof(t));
+	if ((rc = s->ops->schema_version(s, &v)) != 0)
+		return rc;
+	if (v > 0 && (rc = s->ops->table_each(s, "schema_migrations", note_applied, &t)) != 0)
+		return rc;
+	for (i = 0; i < N_MIGRATIONS; i++)
+		if ((rc = cb(migrations[i].version, migrations[i].description, t.applied[i], payload)) != 0)
+			return rc;
 	return 0;
 }

@@ -391,4 +391,9 @@ const pv_store_ops pv_store_sqlite_ops = {
 	.audit_each = sq_audit_each,
 	.checkpoint_insert = sq_checkpoint_insert,
 	.checkpoint_each = sq_checkpoint_each,
+	.audit_lock_head = sq_audit_lock_head,
+	.try_lock = sq_try_lock,
+	.table_count = sq_table_count,
+	.table_each = sq_table_each,
+	.table_insert = sq_table_insert,
 };

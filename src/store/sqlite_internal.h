@@ -135,4 +135,14 @@ int sq_audit_each(pv_store *s, int64_t from, int64_t limit,
 int sq_checkpoint_insert(pv_store *s, const pv_store_checkpoint *c);
 int sq_checkpoint_each(pv_store *s, int (*cb)(const pv_store_checkpoint *c, void *payload), void *payload);
 
+/* sqlite_table.c: the multi-process calls and whole tables (see store.h). */
+int sq_audit_lock_head(pv_store *s, int64_t *seq, uint8_t hash[PV_AUDIT_HASH_LEN]);
+int sq_try_lock(pv_store *s, const char *name, int *acquired);
+int sq_table_count(pv_store *s, const char *table, int64_t *out);
+int sq_table_each(pv_store *s, const char *table,
+		  int (*cb)(const char *const *cols, const pv_store_value *vals, size_t n, void *payload),
+		  void *payload);
+int sq_table_insert(pv_store *s, const char *table, const char *const *cols, const pv_store_value *vals,
+		    size_t n);
+
 #endif

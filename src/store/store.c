@@ -33,8 +33,10 @@ static int str_ok(const char *p, size_t max)
 /*
  * Open the store named by `url`:
  *   "sqlite:PATH" or a plain PATH        SQLite
- *   "postgres://..." / "postgresql://..." PostgreSQL (not built yet: PV_EINVAL)
- * With `create`, a missing database is created and pending migrations applied.
+ *   "postgres://..." / "postgresql://..." PostgreSQL (a libpq URI, passed on whole)
+ *   "postgres:KEY=VALUE ..."              PostgreSQL (a libpq conninfo string)
+ * With `create`, a missing SQLite file is created, and on either backend the
+ * schema is created; pending migrations are applied on every open.
  * The caller closes *out with pv_store_close().
  */
 int pv_store_open(pv_store **out, const char *url, int create)
@@ -48,7 +50,12 @@ int pv_store_open(pv_store **out, const char *url, int create)
 	if (url == NULL || url[0] == '\0')
 		return pv_error_set(PV_EINVAL, "store: open: empty store URL");
 	if (strncmp(url, "postgres://", 11) == 0 || strncmp(url, "postgresql://", 13) == 0)
-		return pv_error_set(PV_EINVAL, "store: postgres backend not built");
+		return pv_store_postgres_ops.open(out, url, create);
+	if (strncmp(url, "postgres:", 9) == 0) {
+		if (url[9] == '\0')
+			return pv_error_set(PV_EINVAL, "store: open: empty PostgreSQL connection string");
+		return pv_store_postgres_ops.open(out, url + 9, create);
+	}
 	if (strncmp(url, "sqlite:", 7) == 0) {
 		target = url + 7;
 		/* accept "sqlite:///abs/path" and "sqlite://rel" spellings too */
@@ -56,7 +63,7 @@ int pv_store_open(pv_store **out, const char *url, int create)
 			target += 2;
 	} else if (strstr(url, "://") != NULL) {
 		return pv_error_set(PV_EINVAL, "store: open: unknown store URL scheme "
-				    "(expected sqlite:PATH, a path, or postgres://)");
+				    "(expected sqlite:PATH, a path, postgres:// or postgresql://)");
 	} else {
 		target = url;
 	}
@@ -79,20 +86,115 @@ const char *pv_store_backend(const pv_store *s)
 
 int pv_store_begin(pv_store *s)
 {
+	int rc;
+
 	CHECK(s != NULL, "no store");
-	return s->ops->begin(s);
+	rc = s->ops->begin(s);
+	if (rc == 0) {
+		s->in_tx = 1;
+		s->tx_serial++;
+	}
+	return rc;
 }
 
 int pv_store_commit(pv_store *s)
 {
+	int rc;
+
 	CHECK(s != NULL, "no store");
-	return s->ops->commit(s);
+	rc = s->ops->commit(s);
+	if (rc != PV_EINVAL)
+		s->in_tx = 0;   /* committed, or (PostgreSQL) gone with the failed commit */
+	return rc;
 }
 
 int pv_store_rollback(pv_store *s)
 {
 	CHECK(s != NULL, "no store");
+	s->in_tx = 0;
 	return s->ops->rollback(s);
+}
+
+const char *pv_store_url_backend(const char *url)
+{
+	if (url == NULL || url[0] == '\0')
+		return NULL;
+	if (strncmp(url, "postgres:", 9) == 0 || strncmp(url, "postgresql://", 13) == 0)
+		return "postgres";
+	if (strncmp(url, "sqlite:", 7) == 0 || strstr(url, "://") == NULL)
+		return "sqlite";
+	return NULL;
+}
+
+uint64_t pv_store_tx_serial(const pv_store *s)
+{
+	return s != NULL && s->in_tx ? s->tx_serial : 0;
+}
+
+int64_t pv_store_schema_version_before(const pv_store *s)
+{
+	return s != NULL ? s->schema_before : 0;
+}
+
+int pv_store_audit_lock_head(pv_store *s, int64_t *seq, uint8_t hash[PV_AUDIT_HASH_LEN])
+{
+	CHECK(s != NULL && seq != NULL && hash != NULL, "missing argument");
+	return s->ops->audit_lock_head(s, seq, hash);
+}
+
+/* [a-z0-9_.-]{1,max} */
+static int name_ok(const char *p, size_t max, const char *extra)
+{
+	size_t n;
+
+	if (!str_ok(p, max))
+		return 0;
+	for (n = 0; p[n] != '\0'; n++)
+		if (!((p[n] >= 'a' && p[n] <= 'z') || (p[n] >= '0' && p[n] <= '9') || p[n] == '_' ||
+		      (p[n] != '\0' && strchr(extra, p[n]) != NULL)))
+			return 0;
+	return 1;
+}
+
+int pv_store_try_lock(pv_store *s, const char *name, int *acquired)
+{
+	CHECK(s != NULL && acquired != NULL, "missing argument");
+	*acquired = 0;
+	CHECK(name_ok(name, 64, ".-"), "name: expected 1..64 bytes of [a-z0-9_.-]");
+	CHECK(s->in_tx, "only inside a transaction");
+	return s->ops->try_lock(s, name, acquired);
+}
+
+int pv_store_table_count(pv_store *s, const char *table, int64_t *out)
+{
+	CHECK(s != NULL && out != NULL, "missing argument");
+	CHECK(pv_store_schema_has_table(table), "table: not a table of the schema");
+	return s->ops->table_count(s, table, out);
+}
+
+int pv_store_table_each(pv_store *s, const char *table,
+			int (*cb)(const char *const *cols, const pv_store_value *vals, size_t n, void *payload),
+			void *payload)
+{
+	CHECK(s != NULL && cb != NULL, "missing argument");
+	CHECK(pv_store_schema_has_table(table), "table: not a table of the schema");
+	return s->ops->table_each(s, table, cb, payload);
+}
+
+int pv_store_table_insert(pv_store *s, const char *table, const char *const *cols,
+			  const pv_store_value *vals, size_t n)
+{
+	size_t i;
+
+	CHECK(s != NULL && cols != NULL && vals != NULL, "missing argument");
+	CHECK(n > 0 && n <= PV_STORE_MAX_COLS, "columns: expected 1..32");
+	CHECK(pv_store_schema_has_table(table), "table: not a table of the schema");
+	for (i = 0; i < n; i++) {
+		CHECK(name_ok(cols[i], 63, "") && cols[i][0] >= 'a', "column: expected [a-z][a-z0-9_]*");
+		CHECK(vals[i].type == PV_STORE_NULL || vals[i].type == PV_STORE_INT ||
+		      vals[i].p != NULL || vals[i].len == 0, "value: missing bytes");
+	}
+	return s->ops->table_insert(s, table, cols, vals, n);
 }
 
 int pv_store_schema_version(pv_store *s, int64_t *out)

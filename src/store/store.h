@@ -29,10 +29,12 @@ typedef struct pv_store pv_store;
 
 #define PV_STORE_SCHEMA_VERSION 1
 
-/* Open a store: "sqlite:/path/vault.db" or a plain path (SQLite). `create`: create the file and schema. */
+/* Open a store: "sqlite:/path/vault.db" or a plain path (SQLite); "postgres://..." / "postgresql://..."
+ * (a libpq URI) or "postgres:KEY=VALUE ..." (a libpq conninfo) for PostgreSQL, whose database must
+ * exist. `create`: create the file (SQLite) and the schema. */
 int pv_store_open(pv_store **out, const char *url, int create);
 void pv_store_close(pv_store *s);   /* accepts NULL */
-const char *pv_store_backend(const pv_store *s);   /* "sqlite" */
+const char *pv_store_backend(const pv_store *s);   /* "sqlite" or "postgres" */
 
 int pv_store_begin(pv_store *s);
 int pv_store_commit(pv_store *s);
@@ -148,5 +150,68 @@ int pv_store_checkpoint_each(pv_store *s, int (*cb)(const pv_store_checkpoint *c
 /* ---- schema (appended) ---- */
 /* The highest applied migration (schema_migrations); PV_STORE_SCHEMA_VERSION after a successful open. */
 int pv_store_schema_version(pv_store *s, int64_t *out);
+
+/* ---- appended for the PostgreSQL backend (issue 4): several processes, one database ---- */
+
+/* The backend of a store URL without opening it: "sqlite" or "postgres"; NULL if the URL is not one. */
+const char *pv_store_url_backend(const char *url);
+
+/*
+ * A number that changes at every pv_store_begin() of this handle, 0 while no
+ * transaction is open. Caches of what the database held (the audit head) are
+ * valid only within the transaction they were read in: another process may
+ * write between two transactions.
+ */
+uint64_t pv_store_tx_serial(const pv_store *s);
+
+/*
+ * Serialize audit appends across processes and read the chain head. Inside a
+ * transaction the first call takes the database's audit lock (PostgreSQL: a
+ * transaction-level advisory lock; SQLite: BEGIN IMMEDIATE already holds the
+ * write lock), held until commit or rollback, and THEN reads the head, so no
+ * other process can append until this transaction ends. Outside a
+ * transaction it only reads the head.
+ */
+int pv_store_audit_lock_head(pv_store *s, int64_t *seq, uint8_t hash[PV_AUDIT_HASH_LEN]);
+
+/*
+ * A named job lock for work that must not run twice at once across processes
+ * (a retention sweep): inside a transaction only; *acquired = 1 if this
+ * transaction now holds it (until commit or rollback), 0 if another
+ * transaction does (not waited for). `name`: 1..64 bytes of [a-z0-9_.-].
+ * SQLite: BEGIN IMMEDIATE already serializes every writer, so always 1.
+ */
+int pv_store_try_lock(pv_store *s, const char *name, int *acquired);
+
+/* The version this handle's open found before it applied pending migrations (== version when none ran). */
+int64_t pv_store_schema_version_before(const pv_store *s);
+
+/*
+ * The migrations this code knows: visit each (version, one-line description),
+ * oldest first; and the time each was applied in this store (0 = pending).
+ */
+int pv_store_migration_each(pv_store *s,
+			    int (*cb)(int64_t version, const char *description, pv_time applied_at, void *payload),
+			    void *payload);
+
+/* ---- whole tables, backend-independent (appended for `privault store copy`) ---- */
+typedef enum { PV_STORE_NULL = 0, PV_STORE_INT, PV_STORE_TEXT, PV_STORE_BLOB } pv_store_type;
+typedef struct {
+	pv_store_type type;
+	int64_t i;                  /* PV_STORE_INT */
+	const uint8_t *p;           /* PV_STORE_TEXT (not NUL-terminated) and PV_STORE_BLOB; borrowed */
+	size_t len;
+} pv_store_value;
+
+/* The tables of the schema (every migration's CREATE TABLE, schema_migrations excluded), in creation order. */
+int pv_store_table_names(int (*cb)(const char *table, void *payload), void *payload);
+int pv_store_table_count(pv_store *s, const char *table, int64_t *out);
+/* Visit every row of `table` (a schema table) with its column names; values borrowed for the call. */
+int pv_store_table_each(pv_store *s, const char *table,
+			int (*cb)(const char *const *cols, const pv_store_value *vals, size_t n, void *payload),
+			void *payload);
+/* Insert one row given as column names and values (PV_EEXISTS when its key is taken). */
+int pv_store_table_insert(pv_store *s, const char *table, const char *const *cols,
+			  const pv_store_value *vals, size_t n);
 
 #endif
