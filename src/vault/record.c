@@ -9,6 +9,7 @@
 #include "core/error.h"
 #include "core/limits.h"
 #include "core/util.h"
+#include "vault/json_check.h"
 
 #include <jansson.h>
 #include <sodium.h>
@@ -27,62 +28,49 @@ struct pv_record_list {
 
 /* ---- JSON input -------------------------------------------------------- */
 
-/* 1 when no container inside `j` nests deeper than PV_RECORD_MAX_DEPTH (the top object is depth 1). */
-static int depth_ok(json_t *j, int depth)
-{
-	json_t *child;
-	const char *key;
-	size_t i;
-
-	if (depth > PV_RECORD_MAX_DEPTH)
-		return 0;
-	if (json_is_object(j)) {
-		json_object_foreach(j, key, child)
-			if ((json_is_object(child) || json_is_array(child)) && !depth_ok(child, depth + 1))
-				return 0;
-	} else if (json_is_array(j)) {
-		json_array_foreach(j, i, child)
-			if ((json_is_object(child) || json_is_array(child)) && !depth_ok(child, depth + 1))
-				return 0;
-	}
-	return 1;
-}
-
 /*
- * Parse record data: a JSON object of at most PV_RECORD_MAX_BYTES, nested at
- * most PV_RECORD_MAX_DEPTH deep, without duplicate keys or NUL bytes.
- * *out (when not NULL) gets the parsed object; json_decref it. The message
- * gives line and column, never the text (jansson's own text quotes input).
+ * Validate record data: a JSON object of at most PV_RECORD_MAX_BYTES, nested
+ * at most PV_RECORD_MAX_DEPTH deep, valid UTF-8, without duplicate keys or
+ * NUL (json_check.h), in one pass and without allocating. The message names
+ * the byte offset and what was expected there, never the text.
  */
-static int parse_data(json_t **out, const char *data, size_t len)
+static int check_data(const char *data, size_t len)
 {
-	json_error_t err;
-	json_t *j;
+	pv_json_problem pr;
+	int rc;
 
-	if (out)
-		*out = NULL;
 	if (!data || len == 0)
 		return pv_error_set(PV_EINVAL, "data: expected a JSON object");
 	if (len > PV_RECORD_MAX_BYTES)
 		return pv_error_set(PV_ELIMIT, "data: %zu bytes, at most %u allowed", len, PV_RECORD_MAX_BYTES);
-	if (memchr(data, '\0', len))
-		return pv_error_set(PV_EINVAL, "data: expected a JSON object (NUL byte in input)");
-	j = json_loadb(data, len, JSON_REJECT_DUPLICATES, &err);
-	if (!j)
-		return pv_error_set(PV_EINVAL, "data: expected a JSON object (invalid JSON at line %d, column %d)",
-				    err.line, err.column);
-	if (!json_is_object(j)) {
-		json_decref(j);
-		return pv_error_set(PV_EINVAL, "data: expected a JSON object");
+	rc = pv_json_check_object(data, len, PV_RECORD_MAX_BYTES, PV_RECORD_MAX_DEPTH, &pr);
+	if (rc == 0)
+		return 0;
+	if (rc == PV_ELIMIT)
+		return pv_error_set(rc, "data: nested deeper than %d (byte %zu)", PV_RECORD_MAX_DEPTH, pr.offset);
+	if (rc == PV_ENOMEM)
+		return pv_error_set(rc, "data: out of memory checking duplicate keys");
+	return pv_error_set(rc, "data: expected a JSON object (byte %zu: expected %s)", pr.offset, pr.expected);
+}
+
+/*
+ * Parse record data for its tree (rectification diffs the keys): validated
+ * by check_data() first, so the messages are the same as for a put. *out
+ * gets the object; json_decref it.
+ */
+static int parse_data(json_t **out, const char *data, size_t len)
+{
+	int rc;
+
+	*out = NULL;
+	if ((rc = check_data(data, len)) < 0)
+		return rc;
+	*out = json_loadb(data, len, JSON_REJECT_DUPLICATES, NULL);
+	if (!*out || !json_is_object(*out)) {
+		json_decref(*out);
+		*out = NULL;
+		return pv_error_set(PV_ENOMEM, "data: out of memory parsing the object");
 	}
-	if (!depth_ok(j, 1)) {
-		json_decref(j);
-		return pv_error_set(PV_ELIMIT, "data: nested deeper than %d", PV_RECORD_MAX_DEPTH);
-	}
-	if (out)
-		*out = j;
-	else
-		json_decref(j);
 	return 0;
 }
 
@@ -145,7 +133,7 @@ int pv_record_put(pv_vault *v, const pv_caller *caller, const char *subject_id,
 	if (!pv_vault_caller_granted(caller, spec->purpose, spec->category))
 		return pv_error_set(PV_EDENIED, "caller: no grant for purpose %s and category %s", spec->purpose,
 				    spec->category);
-	if ((rc = parse_data(NULL, spec->data, spec->len)) < 0)
+	if ((rc = check_data(spec->data, spec->len)) < 0)
 		return rc;
 
 	memset(&r, 0, sizeof(r));
