@@ -43,7 +43,7 @@ void pv_cli_usage(const pv_cli *cli, FILE *f)
 {
 	if (cli->usage != NULL)
 		fputs(cli->usage, f);
-	fprintf(f, "global options: --vault DIR, --as NAME, --role admin|service|auditor, --grant P[:C,C]\n");
+	fprintf(f, "global options: --vault DIR, --store URL, --as NAME, --role admin|service|auditor, --grant P[:C,C]\n");
 }
 
 int pv_cli_usage_error(pv_cli *cli, const char *fmt, ...)
@@ -73,6 +73,7 @@ int pv_cli_parse(pv_cli *cli, int argc, char **argv, int first, const pv_cli_opt
 {
 	const pv_cli_opt globals[] = {
 		{ "--vault", &cli->vault_dir, NULL, NULL },
+		{ "--store", &cli->store, NULL, NULL },
 		{ "--as", &cli->as_name, NULL, NULL },
 		{ "--role", &cli->role, NULL, NULL },
 		{ "--grant", NULL, NULL, &cli->grants },
@@ -211,7 +212,8 @@ void pv_cli_caller_free(pv_cli *cli)
 
 int pv_cli_open(pv_cli *cli, pv_vault **out)
 {
-	int rc = pv_vault_open(out, cli->vault_dir, NULL);
+	pv_vault_options opts = { .store = cli->store };
+	int rc = pv_vault_open(out, cli->vault_dir, cli->store != NULL ? &opts : NULL);
 
 	if (rc != 0)
 		return pv_cli_fail(rc);

@@ -44,6 +44,7 @@ typedef struct {
 /* The invocation: global options and the caller they describe. */
 typedef struct {
 	const char *vault_dir;       /* --vault, PRIVAULT_VAULT, default ./var/vault */
+	const char *store;           /* --store URL (PRIVAULT_STORE otherwise; default sqlite:VAULT/vault.db) */
 	const char *as_name;         /* --as, default "cli" */
 	const char *role;            /* --role, default "admin" */
 	pv_cli_list grants;          /* --grant PURPOSE[:CAT,CAT] */
@@ -122,5 +123,7 @@ int pv_cmd_decide(pv_cli *cli, int argc, char **argv);
 int pv_cmd_audit(pv_cli *cli, int argc, char **argv);
 int pv_cmd_key(pv_cli *cli, int argc, char **argv);
 int pv_cmd_import(pv_cli *cli, int argc, char **argv);
+int pv_cmd_migrate(pv_cli *cli, int argc, char **argv);   /* cmd_store.c */
+int pv_cmd_store(pv_cli *cli, int argc, char **argv);     /* store copy */
 
 #endif

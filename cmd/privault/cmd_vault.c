@@ -36,7 +36,11 @@ int pv_cmd_init(pv_cli *cli, int argc, char **argv)
 	if (policy == NULL)
 		return pv_cli_usage_error(cli, "init: --policy FILE is required");
 	dir = npos > 0 ? pos[0] : cli->vault_dir;
-	rc = pv_vault_init(dir, policy, NULL);
+	{
+		pv_vault_options vo = { .store = cli->store };
+
+		rc = pv_vault_init(dir, policy, cli->store != NULL ? &vo : NULL);
+	}
 	if (rc != 0)
 		return pv_cli_fail(rc);
 	printf("initialized vault in %s\n", dir);

@@ -63,12 +63,25 @@ static const pv_cli_command commands[] = {
 	  "       privault audit pubkey\n" },
 	{ "key", pv_cmd_key, "rotate the master key",
 	  "usage: privault key rotate\n" },
+	{ "migrate", pv_cmd_migrate, "apply pending schema migrations and list them",
+	  "usage: privault migrate [--store URL]\n"
+	  "  Apply the store's pending migrations (one transaction) and list every migration\n"
+	  "  with the time it was applied. Works on SQLite and PostgreSQL stores.\n" },
+	{ "store", pv_cmd_store, "copy a vault between stores (SQLite <-> PostgreSQL), verified",
+	  "usage: privault store copy --to URL [--from URL] [--key-file FILE]\n"
+	  "  Copy every table of the vault in --from (default: --store, $PRIVAULT_STORE or the\n"
+	  "  vault's SQLite file) into --to, which must not hold a vault, in one transaction;\n"
+	  "  then verify the copy: row counts per table, every data key unwrapped and every\n"
+	  "  record and identifier decrypted with the key file (default VAULT/privault.key or\n"
+	  "  $PRIVAULT_KEYS), and the audit chain verified. Exit 5 when verification fails.\n" },
 	{ NULL, NULL, NULL, NULL }
 };
 
 static const char global_usage[] =
 	"global options (before or after the command):\n"
 	"  --vault DIR          the vault directory (default $PRIVAULT_VAULT, else ./var/vault)\n"
+	"  --store URL          the store: sqlite:PATH or postgresql://... (default $PRIVAULT_STORE,\n"
+	"                       else sqlite:VAULT/vault.db); keys stay in the vault directory\n"
 	"  --as NAME            act as this caller (default \"cli\")\n"
 	"  --role ROLE          admin | service | auditor (default admin)\n"
 	"  --grant P[:C,C]      a grant of purpose P, limited to categories C (repeatable)\n"
@@ -146,6 +159,8 @@ static int parse_globals(pv_cli *cli, int argc, char **argv)
 			return i;
 		if (strncmp(a, "--vault", 7) == 0 && (a[7] == '\0' || a[7] == '='))
 			slot = &cli->vault_dir, nl = 7;
+		else if (strncmp(a, "--store", 7) == 0 && (a[7] == '\0' || a[7] == '='))
+			slot = &cli->store, nl = 7;
 		else if (strncmp(a, "--as", 4) == 0 && (a[4] == '\0' || a[4] == '='))
 			slot = &cli->as_name, nl = 4;
 		else if (strncmp(a, "--role", 6) == 0 && (a[6] == '\0' || a[6] == '='))
