@@ -110,6 +110,11 @@ struct pv_store_ops {
 			  void *payload);
 	int (*table_insert)(pv_store *s, const char *table, const char *const *cols,
 			    const pv_store_value *vals, size_t n);
+	/* API keys (store.h; appended by the HTTP server engineer, issue 3). */
+	int (*apikey_insert)(pv_store *s, const pv_store_apikey *k);
+	int (*apikey_get)(pv_store *s, const char *id, pv_store_apikey *out);
+	int (*apikey_each)(pv_store *s, int (*cb)(const pv_store_apikey *k, void *payload), void *payload);
+	int (*apikey_revoke)(pv_store *s, const char *id, pv_time at);
 };
 
 /* The SQLite backend (sqlite.c). */

@@ -103,9 +103,23 @@ static const char *const migration_1[] = {
 	NULL
 };
 
+/* Migration 2 (issue 3, the HTTP server): API keys, stored only as hashes of their secrets. */
+static const char *const migration_2[] = {
+	"CREATE TABLE api_keys ("
+	" id TEXT PRIMARY KEY,"
+	" name TEXT NOT NULL,"
+	" role INTEGER NOT NULL,"
+	" grants TEXT NOT NULL,"
+	" hash {blob} NOT NULL,"
+	" created_at BIGINT NOT NULL,"
+	" revoked_at BIGINT)",
+	NULL
+};
+
 static const pv_migration migrations[] = {
 	{ 1, "core: meta, policy versions, subjects, identifiers, keys, records, suppression, audit",
 	  migration_1 },
+	{ 2, "server: api_keys (hashes of API key secrets, roles, grants)", migration_2 },
 };
 #define N_MIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
 

@@ -396,4 +396,8 @@ const pv_store_ops pv_store_sqlite_ops = {
 	.table_count = sq_table_count,
 	.table_each = sq_table_each,
 	.table_insert = sq_table_insert,
+	.apikey_insert = sq_apikey_insert,
+	.apikey_get = sq_apikey_get,
+	.apikey_each = sq_apikey_each,
+	.apikey_revoke = sq_apikey_revoke,
 };

@@ -145,4 +145,10 @@ int sq_table_each(pv_store *s, const char *table,
 int sq_table_insert(pv_store *s, const char *table, const char *const *cols, const pv_store_value *vals,
 		    size_t n);
 
+/* API keys (sqlite_rows.c; appended by the HTTP server engineer). */
+int sq_apikey_insert(pv_store *s, const pv_store_apikey *k);
+int sq_apikey_get(pv_store *s, const char *id, pv_store_apikey *out);
+int sq_apikey_each(pv_store *s, int (*cb)(const pv_store_apikey *k, void *payload), void *payload);
+int sq_apikey_revoke(pv_store *s, const char *id, pv_time at);
+
 #endif

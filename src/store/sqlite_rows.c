@@ -761,3 +761,113 @@ int sq_checkpoint_each(pv_store *s, int (*cb)(const pv_store_checkpoint *c, void
 	sq_put(q, ST_CKPT_EACH, st);
 	return ret;
 }
+
+/* ---- API keys (appended by the HTTP server engineer, issue 3) -------------------------------- *
+ * Rare operations (create, revoke, a reload of the server's key set), so their statements are
+ * prepared per call rather than cached in the statement table. */
+
+#define APIKEY_COLS "id, name, role, grants, hash, created_at, revoked_at"
+
+static int ak_fail(const char *what, int rc)
+{
+	if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY)
+		return pv_error_set(PV_EEXISTS, "store: %s api_keys: key already exists", what);
+	return pv_error_set(PV_ESTORE, "store: %s api_keys: %s", what, sqlite3_errstr(rc));
+}
+
+static int ak_prepare(pv_sqlite *q, const char *sql, const char *what, sqlite3_stmt **st)
+{
+	int rc = sqlite3_prepare_v2(q->db, sql, -1, st, NULL);
+
+	return rc == SQLITE_OK ? 0 : ak_fail(what, rc);
+}
+
+/* One row of APIKEY_COLS into *k. 0, or PV_ESTORE on a malformed value. */
+static int ak_row(sqlite3_stmt *st, pv_store_apikey *k)
+{
+	memset(k, 0, sizeof(*k));
+	if (sq_col_text(st, 0, k->id, sizeof(k->id)) < 0 || sq_col_text(st, 1, k->name, sizeof(k->name)) < 0 ||
+	    sq_col_text(st, 3, k->grants, sizeof(k->grants)) < 0 || sq_col_blob(st, 4, k->hash, sizeof(k->hash)) < 0)
+		return pv_error_set(PV_ESTORE, "store: read api_keys: malformed value");
+	k->role = sqlite3_column_int(st, 2);
+	k->created_at = sqlite3_column_int64(st, 5);
+	k->revoked_at = sqlite3_column_type(st, 6) == SQLITE_NULL ? 0 : sqlite3_column_int64(st, 6);
+	return 0;
+}
+
+int sq_apikey_insert(pv_store *s, const pv_store_apikey *k)
+{
+	sqlite3_stmt *st;
+	int rc = ak_prepare(Q(s), "INSERT INTO api_keys (" APIKEY_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, NULL)",
+			    "insert into", &st), b = SQLITE_OK;
+
+	if (rc != 0)
+		return rc;
+	BIND(sq_bind_text(st, 1, k->id));
+	BIND(sq_bind_text(st, 2, k->name));
+	BIND(sqlite3_bind_int(st, 3, k->role));
+	BIND(sq_bind_text(st, 4, k->grants));
+	BIND(sq_bind_blob(st, 5, k->hash, sizeof(k->hash)));
+	BIND(sqlite3_bind_int64(st, 6, k->created_at));
+	rc = b != SQLITE_OK ? b : sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : ak_fail("insert into", rc);
+}
+
+int sq_apikey_get(pv_store *s, const char *id, pv_store_apikey *out)
+{
+	sqlite3_stmt *st;
+	int rc = ak_prepare(Q(s), "SELECT " APIKEY_COLS " FROM api_keys WHERE id = ?1", "read", &st);
+
+	if (rc != 0)
+		return rc;
+	rc = sq_bind_text(st, 1, id);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		rc = ak_row(st, out);
+	else if (rc == SQLITE_DONE)
+		rc = pv_error_set(PV_ENOTFOUND, "store: read api_keys: no key %s", id);
+	else
+		rc = ak_fail("read", rc);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int sq_apikey_each(pv_store *s, int (*cb)(const pv_store_apikey *k, void *payload), void *payload)
+{
+	pv_store_apikey k;
+	sqlite3_stmt *st;
+	int rc = ak_prepare(Q(s), "SELECT " APIKEY_COLS " FROM api_keys ORDER BY created_at, id", "read", &st),
+	    ret = 0;
+
+	if (rc != 0)
+		return rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if ((ret = ak_row(st, &k)) != 0 || (ret = cb(&k, payload)) != 0)
+			break;
+	}
+	if (ret == 0 && rc != SQLITE_DONE)
+		ret = ak_fail("read", rc);
+	sqlite3_finalize(st);
+	return ret;
+}
+
+int sq_apikey_revoke(pv_store *s, const char *id, pv_time at)
+{
+	sqlite3_stmt *st;
+	int rc = ak_prepare(Q(s), "UPDATE api_keys SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
+			    "update", &st), b = SQLITE_OK;
+
+	if (rc != 0)
+		return rc;
+	BIND(sq_bind_text(st, 1, id));
+	BIND(sqlite3_bind_int64(st, 2, at));
+	rc = b != SQLITE_OK ? b : sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return ak_fail("update", rc);
+	if (sqlite3_changes(Q(s)->db) == 0)
+		return pv_error_set(PV_ENOTFOUND, "store: update api_keys: no active key %s", id);
+	return 0;
+}

@@ -441,3 +441,57 @@ int pv_store_checkpoint_each(pv_store *s, int (*cb)(const pv_store_checkpoint *c
 	CHECK(s != NULL && cb != NULL, "missing argument");
 	return s->ops->checkpoint_each(s, cb, payload);
 }
+
+/* ---- API keys (appended by the HTTP server engineer, issue 3) ---- */
+
+#define APIKEY_OPS(s) \
+	do { \
+		if ((s)->ops->apikey_insert == NULL) \
+			return pv_error_set(PV_ESTORE, "store: api_keys: not supported by the %s backend", \
+					    (s)->ops->name); \
+	} while (0)
+
+static int apikey_id_ok(const char *id)
+{
+	size_t n = id != NULL ? strnlen(id, 17) : 0;
+
+	if (n != 16)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!((id[i] >= '0' && id[i] <= '9') || (id[i] >= 'a' && id[i] <= 'f')))
+			return 0;
+	return 1;
+}
+
+int pv_store_apikey_insert(pv_store *s, const pv_store_apikey *k)
+{
+	CHECK(s != NULL && k != NULL, "missing argument");
+	CHECK(apikey_id_ok(k->id), "id: expected 16 lower-case hex characters");
+	CHECK(str_ok(k->name, sizeof(k->name) - 1), "name: expected 1..128 bytes");
+	CHECK(strnlen(k->grants, sizeof(k->grants)) < sizeof(k->grants), "grants: not terminated");
+	APIKEY_OPS(s);
+	return s->ops->apikey_insert(s, k);
+}
+
+int pv_store_apikey_get(pv_store *s, const char *id, pv_store_apikey *out)
+{
+	CHECK(s != NULL && out != NULL, "missing argument");
+	CHECK(apikey_id_ok(id), "id: expected 16 lower-case hex characters");
+	APIKEY_OPS(s);
+	return s->ops->apikey_get(s, id, out);
+}
+
+int pv_store_apikey_each(pv_store *s, int (*cb)(const pv_store_apikey *k, void *payload), void *payload)
+{
+	CHECK(s != NULL && cb != NULL, "missing argument");
+	APIKEY_OPS(s);
+	return s->ops->apikey_each(s, cb, payload);
+}
+
+int pv_store_apikey_revoke(pv_store *s, const char *id, pv_time at)
+{
+	CHECK(s != NULL, "no store");
+	CHECK(apikey_id_ok(id), "id: expected 16 lower-case hex characters");
+	APIKEY_OPS(s);
+	return s->ops->apikey_revoke(s, id, at);
+}

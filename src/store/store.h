@@ -27,7 +27,7 @@
 
 typedef struct pv_store pv_store;
 
-#define PV_STORE_SCHEMA_VERSION 1
+#define PV_STORE_SCHEMA_VERSION 2
 
 /* Open a store: "sqlite:/path/vault.db" or a plain path (SQLite); "postgres://..." / "postgresql://..."
  * (a libpq URI) or "postgres:KEY=VALUE ..." (a libpq conninfo) for PostgreSQL, whose database must
@@ -213,5 +213,26 @@ int pv_store_table_each(pv_store *s, const char *table,
 /* Insert one row given as column names and values (PV_EEXISTS when its key is taken). */
 int pv_store_table_insert(pv_store *s, const char *table, const char *const *cols,
 			  const pv_store_value *vals, size_t n);
+
+/* ---- API keys (appended by the HTTP server engineer, issue 3; migration 2) ----
+ * Keys presented as "Authorization: Bearer pvk_<id>_<secret>". Only BLAKE2b-256
+ * of the 32-byte secret is stored, never the secret. Rows are never deleted:
+ * revocation sets revoked_at. Every backend implements these four. */
+typedef struct {
+	char id[17];                 /* 16 lower-case hex characters, the lookup key */
+	char name[129];              /* caller name (audit actor) */
+	int role;                    /* pv_role */
+	char grants[1024];           /* "purpose[:cat,cat] purpose ..." or "" */
+	uint8_t hash[32];            /* BLAKE2b-256 of the secret */
+	pv_time created_at;
+	pv_time revoked_at;          /* 0 while active (stored as NULL) */
+} pv_store_apikey;
+
+int pv_store_apikey_insert(pv_store *s, const pv_store_apikey *k);   /* PV_EEXISTS if the id is taken */
+int pv_store_apikey_get(pv_store *s, const char *id, pv_store_apikey *out);   /* PV_ENOTFOUND */
+/* Visit every key, revoked ones included, oldest first. */
+int pv_store_apikey_each(pv_store *s, int (*cb)(const pv_store_apikey *k, void *payload), void *payload);
+/* Set revoked_at of an active key. PV_ENOTFOUND if no such key or already revoked. */
+int pv_store_apikey_revoke(pv_store *s, const char *id, pv_time at);
 
 #endif
