@@ -98,6 +98,7 @@ int pv_vault_key_rotate(pv_vault *v, const pv_caller *caller, uint32_t *out_vers
 		return pv_error_set(PV_EDENIED, "caller: only an admin may rotate keys");
 	if (v->batch)
 		return pv_error_set(PV_EINVAL, "rotate: not allowed inside a batch");
+	pv_vault_put_cache_wipe(v);
 	if ((rc = pv_keyring_add_version(v->keys, v->key_path, &version)) < 0)
 		return rc;
 	c.v = calloc(ROTATE_CHUNK, sizeof(*c.v));

@@ -113,6 +113,7 @@ int pv_record_put(pv_vault *v, const pv_caller *caller, const char *subject_id,
 		  const pv_record_spec *spec, char out_id[PV_ID_LEN + 1])
 {
 	const pv_policy *p;
+	const uint8_t *dek = NULL;   /* the batch's cached data key, or v->dek once loaded */
 	pv_subject_info subj;
 	pv_store_record r;
 	pv_duration dur;
@@ -123,7 +124,7 @@ int pv_record_put(pv_vault *v, const pv_caller *caller, const char *subject_id,
 		return pv_error_set(PV_EINVAL, "record: expected a vault, a spec and an output");
 	if ((rc = pv_vault_caller_check(caller)) < 0 || (rc = pv_vault_caller_may_write(caller)) < 0)
 		return rc;
-	if ((rc = pv_vault_subject_load(v, subject_id, &subj)) < 0)
+	if (!pv_vault_put_cache_get(v, subject_id, &subj, &dek) && (rc = pv_vault_subject_load(v, subject_id, &subj)) < 0)
 		return rc;
 	if (subj.state == PV_SUBJECT_ERASED)
 		return pv_error_set(PV_EERASED, "subject %s: erased", subject_id);
@@ -153,9 +154,13 @@ int pv_record_put(pv_vault *v, const pv_caller *caller, const char *subject_id,
 	ct = malloc(spec->len + PV_TAG_LEN);
 	if (!ct)
 		return pv_error_set(PV_ENOMEM, "record: out of memory");
-	if ((rc = pv_vault_dek_load(v, subj.id)) < 0)
-		goto out;
-	rc = pv_seal(v->dek, subj.id, r.id, r.category, (const uint8_t *)spec->data, spec->len, r.nonce, ct);
+	if (!dek) {
+		if ((rc = pv_vault_dek_load(v, subj.id)) < 0)
+			goto out;
+		dek = v->dek;
+		pv_vault_put_cache_set(v, &subj, dek);   /* for the next put to this subject in the batch */
+	}
+	rc = pv_seal(dek, subj.id, r.id, r.category, (const uint8_t *)spec->data, spec->len, r.nonce, ct);
 	pv_vault_dek_wipe(v);
 	if (rc < 0)
 		goto out;

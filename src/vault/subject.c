@@ -198,8 +198,19 @@ int pv_subject_create(pv_vault *v, const pv_caller *caller, const pv_subject_spe
 	if (rc == 0)
 		rc = pv_audit_append(v->audit, caller->name, "subject.create", subj.id, NULL, NULL, "ok");
 	rc = pv_vault_tx_end(v, rc);
-	if (rc == 0)
+	if (rc == 0) {
+		pv_subject_info info;
 		memcpy(out_id, subj.id, PV_ID_LEN + 1);
+		/* inside a batch, the puts that usually follow need neither the row nor an unwrap */
+		memset(&info, 0, sizeof(info));
+		memcpy(info.id, subj.id, sizeof(info.id));
+		info.created_at = subj.created_at;
+		info.regime = regime;
+		info.birth_year = subj.birth_year;
+		info.parental_consent = subj.parental_consent;
+		info.state = PV_SUBJECT_ACTIVE;
+		pv_vault_put_cache_set(v, &info, v->dek);
+	}
 out:
 	pv_vault_dek_wipe(v);
 	sodium_memzero(v->norm, PV_IDENT_VALUE_MAX + 1);
@@ -376,6 +387,7 @@ int pv_subject_erase(pv_vault *v, const pv_caller *caller, const char *subject_i
 		return pv_error_set(PV_EINVAL, "erase: expected a vault");
 	if ((rc = pv_vault_caller_check(caller)) < 0 || (rc = pv_vault_caller_may_write(caller)) < 0)
 		return rc;
+	pv_vault_put_cache_wipe(v);   /* whichever subject it holds: its key may be the one going away */
 	if ((rc = pv_vault_subject_load(v, subject_id, &info)) < 0)
 		return rc;
 	if (info.state == PV_SUBJECT_ERASED)

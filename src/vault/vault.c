@@ -311,6 +311,7 @@ int pv_vault_begin(pv_vault *v)
 		return pv_error_set(PV_EINVAL, "vault: expected a handle");
 	if (v->batch)
 		return pv_error_set(PV_EINVAL, "batch: already open (batches do not nest)");
+	pv_vault_put_cache_wipe(v);
 	rc = pv_store_begin(v->store);
 	if (rc < 0)
 		return rc;
@@ -326,6 +327,7 @@ static void batch_abort(pv_vault *v)
 	int code = pv_error_last_code();
 
 	snprintf(msg, sizeof(msg), "%s", pv_error_last());
+	pv_vault_put_cache_wipe(v);
 	pv_store_rollback(v->store);
 	pv_audit_forget(v->audit);
 	v->batch = 0;
@@ -342,6 +344,7 @@ int pv_vault_commit(pv_vault *v)
 
 	if (!v || !v->batch)
 		return pv_error_set(PV_EINVAL, "batch: none open");
+	pv_vault_put_cache_wipe(v);
 	if (v->batch_failed) {
 		pv_error_set(PV_ESTORE, "batch: a write failed midway; the whole batch was rolled back");
 		batch_abort(v);
@@ -423,12 +426,57 @@ void pv_vault_dek_wipe(pv_vault *v)
 		sodium_memzero(v->dek, PV_DEK_LEN);
 }
 
+/* ---- the batch's subject cache ------------------------------------------ */
+
+/*
+ * A batch that creates a subject and then puts its records (an import, the
+ * ingest benchmark) would otherwise reload the subject row and unwrap its data
+ * key on every put. The cache holds one subject, is valid only inside the
+ * batch's store transaction, and is wiped whenever the batch ends or a
+ * subject's state or key may change.
+ */
+void pv_vault_put_cache_wipe(pv_vault *v)
+{
+	if (!v)
+		return;
+	v->put_cached = 0;
+	v->put_tx = 0;
+	sodium_memzero(&v->put_subj, sizeof(v->put_subj));
+	if (v->put_dek)
+		sodium_memzero(v->put_dek, PV_DEK_LEN);
+}
+
+void pv_vault_put_cache_set(pv_vault *v, const pv_subject_info *subj, const uint8_t *dek)
+{
+	uint64_t tx = pv_store_tx_serial(v->store);
+
+	if (!v->batch || tx == 0 || !v->put_dek) {
+		pv_vault_put_cache_wipe(v);
+		return;
+	}
+	v->put_subj = *subj;
+	memcpy(v->put_dek, dek, PV_DEK_LEN);
+	v->put_tx = tx;
+	v->put_cached = 1;
+}
+
+int pv_vault_put_cache_get(pv_vault *v, const char *subject_id, pv_subject_info *out, const uint8_t **dek)
+{
+	if (!v->put_cached || !v->batch || !subject_id || v->put_tx != pv_store_tx_serial(v->store)
+	    || strncmp(v->put_subj.id, subject_id, sizeof(v->put_subj.id)) != 0)
+		return 0;
+	*out = v->put_subj;
+	*dek = v->put_dek;
+	return 1;
+}
+
 /* ---- open and close ---------------------------------------------------- */
 
 void pv_vault_close(pv_vault *v)
 {
 	if (!v)
 		return;
+	pv_vault_put_cache_wipe(v);
 	if (v->batch && v->store) {
 		pv_store_rollback(v->store);
 		v->batch = 0;
@@ -437,6 +485,7 @@ void pv_vault_close(pv_vault *v)
 	pv_store_close(v->store);
 	pv_keyring_free(v->keys);
 	pv_secret_free(v->dek);
+	pv_secret_free(v->put_dek);
 	pv_secret_free((uint8_t *)v->norm);
 	for (size_t i = 0; i < v->npolicies; i++)
 		pv_policy_free(v->policies[i].policy);
@@ -480,8 +529,9 @@ int pv_vault_open(pv_vault **out, const char *dir, const pv_vault_options *opts)
 		goto fail;
 	}
 	v->dek = pv_secret_alloc(PV_DEK_LEN);
+	v->put_dek = pv_secret_alloc(PV_DEK_LEN);
 	v->norm = (char *)pv_secret_alloc(PV_IDENT_VALUE_MAX + 1);
-	if (!v->dek || !v->norm) {
+	if (!v->dek || !v->put_dek || !v->norm) {
 		rc = pv_error_set(PV_ENOMEM, "vault: cannot allocate guarded memory");
 		goto fail;
 	}

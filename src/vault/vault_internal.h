@@ -29,6 +29,15 @@ const pv_keyring *pv_vault_keyring(pv_vault *v);
  */
 int pv_vault_audit_action(pv_vault *v, const pv_caller *caller, const char *action, const char *outcome);
 
+/*
+ * Forget (and wipe) the subject row and data key that a pv_vault_begin()
+ * batch caches for repeated pv_record_put() calls to one subject. The vault
+ * does this itself at commit, rollback, erasure, key rotation and close; a
+ * module that changes a subject's state or key through the store directly,
+ * inside a batch, must call it too.
+ */
+void pv_vault_put_cache_wipe(pv_vault *v);
+
 /* ---- inside src/vault/ only ---- */
 
 #ifdef PV_VAULT_PRIVATE
@@ -54,6 +63,11 @@ struct pv_vault {
 	uint8_t *dek;                     /* guarded scratch for the data key in use; wiped after each operation */
 	char *norm;                       /* guarded scratch for one normalized identifier (PV_IDENT_VALUE_MAX + 1) */
 	int batch;                        /* 1 inside pv_vault_begin() */
+	/* inside a batch: the subject of the last create or put and its data key, for the next put */
+	int put_cached;                   /* put_subj and put_dek are valid in store transaction put_tx */
+	uint64_t put_tx;
+	pv_subject_info put_subj;
+	uint8_t *put_dek;                 /* guarded, PV_DEK_LEN */
 	int batch_failed;                 /* a write failed midway inside the batch: commit refuses */
 };
 
@@ -89,6 +103,15 @@ int pv_vault_subject_load(pv_vault *v, const char *subject_id, pv_subject_info *
 int pv_vault_dek_load(pv_vault *v, const char *subject_id);
 /* Wipe v->dek. */
 void pv_vault_dek_wipe(pv_vault *v);
+
+/*
+ * The batch's cached subject when it is `subject_id` (same open batch, same
+ * store transaction): 1 with *out filled and *dek pointing at its data key
+ * (borrowed until the next put, commit or rollback), else 0.
+ */
+int pv_vault_put_cache_get(pv_vault *v, const char *subject_id, pv_subject_info *out, const uint8_t **dek);
+/* Remember `subj` and its data key `dek` for the next put, when inside a batch (else nothing). */
+void pv_vault_put_cache_set(pv_vault *v, const pv_subject_info *subj, const uint8_t *dek);
 
 /* Copy `s` into an audit field only when it is a valid id (never arbitrary caller text); else NULL. */
 const char *pv_vault_audit_id(const char *s);

@@ -19,6 +19,9 @@
 #include <unistd.h>
 
 #include "privault/privault.h"
+/* the batch's subject cache is checked from inside (test_batch_subject_cache) */
+#define PV_VAULT_PRIVATE
+#include "vault/vault_internal.h"
 
 #define POLICY_V1 PV_SOURCE_ROOT "/tests/data/vault-policy.yaml"
 #define POLICY_V2 PV_SOURCE_ROOT "/tests/data/vault-policy-v2.yaml"
@@ -813,6 +816,138 @@ static void test_batch(void **state)
 	assert_int_equal(rep.ok, 1);
 }
 
+/* 1 when the batch's subject cache holds nothing and its guarded key is all zero. */
+static int cache_wiped(const pv_vault *v)
+{
+	if (v->put_cached || v->put_subj.id[0])
+		return 0;
+	for (size_t i = 0; i < PV_DEK_LEN; i++)
+		if (v->put_dek[i])
+			return 0;
+	return 1;
+}
+
+/* The data of a subject's records for `account`, joined with '|' in read order. */
+static void read_joined(pv_vault *v, const char *sid, char *out, size_t size)
+{
+	pv_record_list *l;
+	pv_decision d;
+	size_t n = 0;
+
+	out[0] = '\0';
+	assert_int_equal(pv_record_read(v, &ADMIN, sid, "account", NULL, &l, &d), 0);
+	for (size_t i = 0; i < pv_record_list_count(l); i++)
+		n += (size_t)snprintf(out + n, size - n, "%s%s", i ? "|" : "", pv_record_list_at(l, i)->data);
+	pv_record_list_free(l);
+}
+
+/*
+ * Inside a batch, puts reuse the subject row and data key of the previous
+ * create or put to the same subject. Each record must still be sealed with
+ * its own subject's key, and the cache must be gone after commit, rollback,
+ * a failed batch, erasure (of any subject) and key rotation.
+ */
+static void test_batch_subject_cache(void **state)
+{
+	fixture *f = *state;
+	char a[PV_ID_LEN + 1], b[PV_ID_LEN + 1], c[PV_ID_LEN + 1], d[PV_ID_LEN + 1], rid[PV_ID_LEN + 1];
+	char got[256];
+	pv_audit_report rep;
+	uint32_t version;
+	size_t n;
+
+	/* alternating subjects: the cache follows, every record opens with its own subject's key */
+	pv_clock_set(1700000000);
+	assert_int_equal(pv_vault_begin(f->v), 0);
+	create_subject(f->v, "anna@example.com", a);
+	assert_false(cache_wiped(f->v));
+	assert_string_equal(f->v->put_subj.id, a);
+	create_subject(f->v, "bert@example.com", b);
+	assert_string_equal(f->v->put_subj.id, b);
+	assert_int_equal(put(f->v, &ADMIN, a, "contact", "account", "{\"a\":1}", rid), 0);
+	assert_string_equal(f->v->put_subj.id, a);
+	pv_clock_set(1700000001);
+	assert_int_equal(put(f->v, &ADMIN, b, "contact", "account", "{\"b\":1}", rid), 0);
+	pv_clock_set(1700000002);
+	assert_int_equal(put(f->v, &ADMIN, b, "contact", "account", "{\"b\":2}", rid), 0);
+	assert_int_equal(put(f->v, &ADMIN, a, "contact", "account", "{\"a\":2}", rid), 0);
+	assert_string_equal(f->v->put_subj.id, a);
+	assert_int_equal(pv_vault_commit(f->v), 0);
+	assert_true(cache_wiped(f->v));
+	read_joined(f->v, a, got, sizeof(got));
+	assert_string_equal(got, "{\"a\":1}|{\"a\":2}");
+	read_joined(f->v, b, got, sizeof(got));
+	assert_string_equal(got, "{\"b\":1}|{\"b\":2}");
+
+	/* outside a batch nothing is cached */
+	assert_int_equal(put(f->v, &ADMIN, a, "contact", "account", "{\"a\":3}", rid), 0);
+	assert_true(cache_wiped(f->v));
+
+	/* erasure inside the batch: of the cached subject, and of another one */
+	assert_int_equal(pv_vault_begin(f->v), 0);
+	create_subject(f->v, "carl@example.com", c);
+	assert_int_equal(put(f->v, &ADMIN, c, "contact", "account", "{\"c\":1}", rid), 0);
+	assert_int_equal(pv_subject_erase(f->v, &ADMIN, c), 0);
+	assert_true(cache_wiped(f->v));
+	assert_int_equal(put(f->v, &ADMIN, c, "contact", "account", "{\"c\":2}", rid), PV_EERASED);
+	assert_int_equal(put(f->v, &ADMIN, a, "contact", "account", "{\"a\":4}", rid), 0);
+	assert_string_equal(f->v->put_subj.id, a);
+	assert_int_equal(pv_subject_erase(f->v, &ADMIN, b), 0);
+	assert_true(cache_wiped(f->v));
+	assert_int_equal(put(f->v, &ADMIN, b, "contact", "account", "{\"b\":3}", rid), PV_EERASED);
+	assert_int_equal(put(f->v, &ADMIN, a, "contact", "account", "{\"a\":5}", rid), 0);
+	assert_int_equal(pv_vault_commit(f->v), 0);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM records WHERE subject_id = ?", c), 0);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM records WHERE subject_id = ?", b), 0);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM subject_keys WHERE subject_id = ?", c), 0);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM records WHERE subject_id = ?", a), 5);
+
+	/* a rolled-back batch: its subject is gone, and so is the cache */
+	assert_int_equal(pv_vault_begin(f->v), 0);
+	create_subject(f->v, "dora@example.com", d);
+	assert_int_equal(put(f->v, &ADMIN, d, "contact", "account", "{\"d\":1}", rid), 0);
+	assert_int_equal(pv_vault_rollback(f->v), 0);
+	assert_true(cache_wiped(f->v));
+	assert_int_equal(put(f->v, &ADMIN, d, "contact", "account", "{\"d\":2}", rid), PV_ENOTFOUND);
+
+	/* a failed batch (a write fails midway, the commit refuses and rolls back) */
+	sql_exec(f, "CREATE TRIGGER fail_second_put BEFORE INSERT ON records "
+		    "WHEN (SELECT count(*) FROM records WHERE subject_id = NEW.subject_id) >= 1 "
+		    "BEGIN SELECT RAISE(ABORT, 'refused'); END");
+	assert_int_equal(pv_vault_begin(f->v), 0);
+	create_subject(f->v, "dora@example.com", d);
+	assert_int_equal(put(f->v, &ADMIN, d, "contact", "account", "{\"d\":1}", rid), 0);
+	assert_int_equal(put(f->v, &ADMIN, d, "contact", "account", "{\"d\":2}", rid), PV_ESTORE);
+	assert_int_equal(pv_vault_commit(f->v), PV_ESTORE);
+	assert_true(cache_wiped(f->v));
+	sql_exec(f, "DROP TRIGGER fail_second_put");
+	assert_int_equal(put(f->v, &ADMIN, d, "contact", "account", "{\"d\":3}", rid), PV_ENOTFOUND);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM subjects WHERE id = ?", d), 0);
+
+	/* key rotation between batches: the next batch unwraps with the new KEK version */
+	assert_int_equal(pv_vault_begin(f->v), 0);
+	assert_int_equal(put(f->v, &ADMIN, a, "contact", "account", "{\"a\":6}", rid), 0);
+	assert_int_equal(pv_vault_key_rotate(f->v, &ADMIN, &version, &n), PV_EINVAL);   /* not inside a batch */
+	assert_int_equal(pv_vault_commit(f->v), 0);
+	assert_int_equal(pv_vault_key_rotate(f->v, &ADMIN, &version, &n), 0);
+	assert_true(cache_wiped(f->v));
+	assert_int_equal(sql_int(f, "SELECT kek_version FROM subject_keys WHERE subject_id = ?", a), 2);
+	assert_int_equal(pv_vault_begin(f->v), 0);
+	assert_int_equal(put(f->v, &ADMIN, a, "contact", "account", "{\"a\":7}", rid), 0);
+	assert_int_equal(put(f->v, &ADMIN, a, "contact", "account", "{\"a\":8}", rid), 0);
+	assert_int_equal(pv_vault_commit(f->v), 0);
+	reopen(f);
+	read_joined(f->v, a, got, sizeof(got));
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM records WHERE subject_id = ?", a), 8);
+	for (int i = 1; i <= 8; i++) {
+		char want[16];
+		snprintf(want, sizeof(want), "{\"a\":%d}", i);
+		assert_non_null(strstr(got, want));
+	}
+	assert_int_equal(pv_audit_verify(f->v, &rep), 0);
+	assert_int_equal(rep.ok, 1);
+}
+
 /* ---- key rotation ------------------------------------------------------ */
 
 static void test_key_rotate(void **state)
@@ -923,6 +1058,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_erase, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tamper, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_batch, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_batch_subject_cache, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_key_rotate, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_env_keys_and_states, setup, teardown),
 	};
