@@ -35,7 +35,7 @@ expect 2 "$PRIVAULT" status --frob
 grep -q "unknown option '--frob'" "$T/err" || fail "unknown option not named"
 
 expect 0 "$PRIVAULT" init --policy "$POLICY"
-[ -f "$PRIVAULT_VAULT/vault.db" ] || fail "no vault.db"
+[ -n "${PRIVAULT_STORE:-}" ] || [ -f "$PRIVAULT_VAULT/vault.db" ] || fail "no vault.db"
 expect 1 "$PRIVAULT" init --policy "$POLICY"   # already there
 
 expect 0 "$PRIVAULT" status
@@ -120,11 +120,20 @@ expect 0 "$PRIVAULT" record read "$SUBJ" --purpose account_management
 expect 3 "$PRIVAULT" record rectify "$SUBJ" 00000000-0000-4000-8000-000000000000 --data '{}'
 
 # nothing personal in clear in the database (close every handle first: no WAL left behind)
-# positive control: the search does see what is stored in clear (subject ids are)
-n=$(cat "$PRIVAULT_VAULT"/vault.db* | grep -c -a -- "$SUBJ" || true)
+# positive control: the search does see what is stored in clear (subject ids are).
+# With PRIVAULT_STORE (another backend), PV_DB_DUMP prints that database as text.
+raw_db() {
+	if [ -n "${PRIVAULT_STORE:-}" ]; then
+		[ -n "${PV_DB_DUMP:-}" ] || fail "PRIVAULT_STORE set without PV_DB_DUMP: cannot inspect the database"
+		$PV_DB_DUMP
+	else
+		cat "$PRIVAULT_VAULT"/vault.db*
+	fi
+}
+n=$(raw_db | grep -c -a -- "$SUBJ" || true)
 [ "$n" -gt 0 ] || fail "the raw search cannot see the subject id: the check below would prove nothing"
 for needle in "Alice" "alice.liddell" "Liddell" "7946" "Wonderland" "A-1001" "/pricing" "Looking-Glass"; do
-	n=$(cat "$PRIVAULT_VAULT"/vault.db* | grep -c -a -- "$needle" || true)
+	n=$(raw_db | grep -c -a -- "$needle" || true)
 	[ "$n" -eq 0 ] || fail "'$needle' found $n time(s) in clear in vault.db"
 done
 

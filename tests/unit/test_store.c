@@ -9,6 +9,7 @@
  * pass on a shared database. Checks that need the SQLite file itself (file
  * modes, raw rows, a forged newer schema) are skipped for other backends.
  */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -342,19 +343,23 @@ static void test_not_a_vault(void **state)
 static void test_meta(void **state)
 {
 	fixture *f = *state;
-	char buf[64], small[4];
+	char buf[64], small[4], key[64], empty[64], id[PV_ID_LEN + 1];
 
-	assert_int_equal(pv_store_meta_get(f->s, "test_meta_key", buf, sizeof(buf)), PV_ENOTFOUND);
-	assert_int_equal(pv_store_meta_set(f->s, "test_meta_key", "first"), 0);
-	assert_int_equal(pv_store_meta_get(f->s, "test_meta_key", buf, sizeof(buf)), 0);
+	/* fresh key names, so the test also passes on a shared database used before */
+	pv_uuid_new(id);
+	snprintf(key, sizeof(key), "test_meta_key_%.8s", id);
+	snprintf(empty, sizeof(empty), "test_meta_empty_%.8s", id);
+	assert_int_equal(pv_store_meta_get(f->s, key, buf, sizeof(buf)), PV_ENOTFOUND);
+	assert_int_equal(pv_store_meta_set(f->s, key, "first"), 0);
+	assert_int_equal(pv_store_meta_get(f->s, key, buf, sizeof(buf)), 0);
 	assert_string_equal(buf, "first");
-	assert_int_equal(pv_store_meta_set(f->s, "test_meta_key", "second value"), 0);
-	assert_int_equal(pv_store_meta_get(f->s, "test_meta_key", buf, sizeof(buf)), 0);
+	assert_int_equal(pv_store_meta_set(f->s, key, "second value"), 0);
+	assert_int_equal(pv_store_meta_get(f->s, key, buf, sizeof(buf)), 0);
 	assert_string_equal(buf, "second value");
-	assert_int_equal(pv_store_meta_set(f->s, "test_meta_empty", ""), 0);
-	assert_int_equal(pv_store_meta_get(f->s, "test_meta_empty", buf, sizeof(buf)), 0);
+	assert_int_equal(pv_store_meta_set(f->s, empty, ""), 0);
+	assert_int_equal(pv_store_meta_get(f->s, empty, buf, sizeof(buf)), 0);
 	assert_string_equal(buf, "");
-	assert_int_equal(pv_store_meta_get(f->s, "test_meta_key", small, sizeof(small)), PV_EINVAL);
+	assert_int_equal(pv_store_meta_get(f->s, key, small, sizeof(small)), PV_EINVAL);
 	assert_int_equal(pv_store_meta_get(f->s, "", buf, sizeof(buf)), PV_EINVAL);
 	assert_int_equal(pv_store_meta_set(f->s, NULL, "x"), PV_EINVAL);
 	assert_int_equal(pv_store_meta_set(f->s, "k", NULL), PV_EINVAL);
@@ -1082,6 +1087,221 @@ static void test_checkpoint(void **state)
 	assert_memory_equal(seen.c[1].public_key, c1.public_key, PV_PUBKEY_LEN);
 }
 
+/* ---- several processes on one database ----------------------------------------------------- */
+
+static int count_table(const char *table, void *payload)
+{
+	(*(int *)payload)++;
+	return strcmp(table, "audit") == 0 ? 0 : 0;
+}
+
+/* Every schema table exists on the backend under test, and the migration report lists version 1. */
+static int note_migration(int64_t version, const char *description, pv_time applied_at, void *payload)
+{
+	int64_t *seen = payload;
+
+	assert_non_null(description);
+	if (version == 1) {
+		assert_true(applied_at > 1600000000);
+		*seen = version;
+	}
+	return 0;
+}
+
+static int names_cb(const char *table, void *payload)
+{
+	pv_store *s = payload;
+	int64_t n = -1;
+
+	assert_int_equal(pv_store_table_count(s, table, &n), 0);
+	assert_true(n >= 0);
+	return 0;
+}
+
+static void test_schema_tables_and_report(void **state)
+{
+	fixture *f = *state;
+	int ntables = 0;
+	int64_t seen = 0, n;
+
+	assert_int_equal(pv_store_table_names(count_table, &ntables), 0);
+	assert_true(ntables >= 9);
+	assert_int_equal(pv_store_table_names(names_cb, f->s), 0);
+	assert_int_equal(pv_store_table_count(f->s, "schema_migrations", &n), PV_EINVAL);
+	assert_int_equal(pv_store_table_count(f->s, "records; DROP TABLE x", &n), PV_EINVAL);
+	assert_int_equal(pv_store_migration_each(f->s, note_migration, &seen), 0);
+	assert_int_equal(seen, 1);
+	assert_int_equal(pv_store_schema_version_before(f->s) <= PV_STORE_SCHEMA_VERSION, 1);
+	reopen(f);
+	assert_int_equal(pv_store_schema_version_before(f->s), PV_STORE_SCHEMA_VERSION);   /* nothing pending */
+}
+
+typedef struct {
+	int64_t rows;
+	int saw_blob, saw_null, saw_int, saw_text;
+	pv_store *to;
+	const char *table;
+} table_walk;
+
+static int walk_cb(const char *const *cols, const pv_store_value *vals, size_t n, void *payload)
+{
+	table_walk *w = payload;
+	size_t i;
+
+	w->rows++;
+	for (i = 0; i < n; i++) {
+		assert_non_null(cols[i]);
+		w->saw_blob |= vals[i].type == PV_STORE_BLOB;
+		w->saw_null |= vals[i].type == PV_STORE_NULL;
+		w->saw_int |= vals[i].type == PV_STORE_INT;
+		w->saw_text |= vals[i].type == PV_STORE_TEXT;
+	}
+	return w->to != NULL ? pv_store_table_insert(w->to, w->table, cols, vals, n) : 0;
+}
+
+/* Whole-table reads give every row with typed values; inserting a row read back is refused as taken. */
+static void test_table_rows(void **state)
+{
+	fixture *f = *state;
+	char a[PV_ID_LEN + 1];
+	uint8_t ct[7] = { 0, 1, 2, 0, 4, 5, 6 }, *buf = NULL;
+	pv_store_record r, out;
+	table_walk w;
+	int64_t n;
+	const char *cols[] = { "key", "value" };
+	pv_store_value vals[2] = { { PV_STORE_TEXT, 0, (const uint8_t *)"test_table_k", 12 },
+				   { PV_STORE_TEXT, 0, (const uint8_t *)"v", 1 } };
+
+	new_subject(f->s, a);
+	make_record(&r, a, "contact", 77, ct, sizeof(ct));
+	assert_int_equal(pv_store_record_insert(f->s, &r), 0);
+	assert_int_equal(pv_store_table_count(f->s, "records", &n), 0);
+	memset(&w, 0, sizeof(w));
+	assert_int_equal(pv_store_table_each(f->s, "records", walk_cb, &w), 0);
+	assert_int_equal(w.rows, n);
+	assert_true(w.saw_blob && w.saw_null && w.saw_int && w.saw_text);   /* expires_at NULL */
+	/* rows read back cannot go in again: every key is taken */
+	w.to = f->s;
+	w.table = "records";
+	w.rows = 0;
+	assert_int_equal(pv_store_begin(f->s), 0);
+	assert_int_equal(pv_store_table_each(f->s, "records", walk_cb, &w), PV_EEXISTS);
+	assert_int_equal(pv_store_rollback(f->s), 0);
+	/* a generic insert is a real row */
+	if (pv_store_table_insert(f->s, "meta", cols, vals, 2) != 0)
+		assert_int_equal(pv_error_last_code(), PV_EEXISTS);   /* a second run on a shared database */
+	{
+		char v[8];
+		assert_int_equal(pv_store_meta_get(f->s, "test_table_k", v, sizeof(v)), 0);
+		assert_string_equal(v, "v");
+	}
+	assert_int_equal(pv_store_table_insert(f->s, "nosuch", cols, vals, 2), PV_EINVAL);
+	cols[0] = "key = 1 --";
+	assert_int_equal(pv_store_table_insert(f->s, "meta", cols, vals, 2), PV_EINVAL);
+	assert_int_equal(pv_store_record_get(f->s, a, r.id, &out, &buf), 0);
+	assert_record_equal(&out, &r);   /* bytes with NULs round-trip */
+	free(buf);
+}
+
+/* The transaction serial changes at every begin and is 0 outside transactions; job locks. */
+static void test_tx_serial_and_job_lock(void **state)
+{
+	fixture *f = *state;
+	pv_store *other = NULL;
+	uint64_t t1, t2;
+	int got = -1;
+
+	assert_int_equal(pv_store_tx_serial(f->s), 0);
+	assert_int_equal(pv_store_try_lock(f->s, "retention.sweep", &got), PV_EINVAL);   /* outside a transaction */
+	assert_int_equal(pv_store_begin(f->s), 0);
+	t1 = pv_store_tx_serial(f->s);
+	assert_true(t1 != 0);
+	assert_int_equal(pv_store_try_lock(f->s, "retention.sweep", &got), 0);
+	assert_int_equal(got, 1);
+	assert_int_equal(pv_store_try_lock(f->s, "Bad Name", &got), PV_EINVAL);
+	if (strcmp(pv_store_backend(f->s), "postgres") == 0) {
+		/* another connection does not get the lock while this transaction holds it */
+		assert_int_equal(pv_store_open(&other, f->url, 0), 0);
+		assert_int_equal(pv_store_begin(other), 0);
+		assert_int_equal(pv_store_try_lock(other, "retention.sweep", &got), 0);
+		assert_int_equal(got, 0);
+		assert_int_equal(pv_store_try_lock(other, "another.job", &got), 0);
+		assert_int_equal(got, 1);
+		assert_int_equal(pv_store_rollback(other), 0);
+	}
+	assert_int_equal(pv_store_commit(f->s), 0);
+	assert_int_equal(pv_store_tx_serial(f->s), 0);
+	if (other != NULL) {
+		/* released at commit */
+		assert_int_equal(pv_store_begin(other), 0);
+		assert_int_equal(pv_store_try_lock(other, "retention.sweep", &got), 0);
+		assert_int_equal(got, 1);
+		assert_int_equal(pv_store_commit(other), 0);
+		pv_store_close(other);
+	}
+	assert_int_equal(pv_store_begin(f->s), 0);
+	t2 = pv_store_tx_serial(f->s);
+	assert_true(t2 != 0 && t2 != t1);
+	assert_int_equal(pv_store_rollback(f->s), 0);
+	assert_int_equal(pv_store_tx_serial(f->s), 0);
+}
+
+typedef struct {
+	const char *url;
+	int64_t seq;
+	volatile int done;
+	int rc;
+} locker;
+
+/* Another connection: begin, take the audit lock, read the head (blocks while the test holds it). */
+static void *lock_thread(void *arg)
+{
+	locker *l = arg;
+	uint8_t hash[PV_AUDIT_HASH_LEN];
+	pv_store *s = NULL;
+
+	l->rc = pv_store_open(&s, l->url, 0);
+	if (l->rc == 0)
+		l->rc = pv_store_begin(s);
+	if (l->rc == 0)
+		l->rc = pv_store_audit_lock_head(s, &l->seq, hash);
+	if (l->rc == 0)
+		l->rc = pv_store_rollback(s);
+	pv_store_close(s);
+	l->done = 1;
+	return NULL;
+}
+
+/*
+ * The audit lock serializes appends across connections: while one transaction
+ * holds it, another connection's lock_head waits, and then sees the head the
+ * first one committed (never a stale one).
+ */
+static void test_audit_lock_across_connections(void **state)
+{
+	fixture *f = *state;
+	uint8_t hash[PV_AUDIT_HASH_LEN];
+	pv_audit_entry e;
+	pthread_t th;
+	locker l;
+	int64_t seq;
+
+	assert_int_equal(pv_store_begin(f->s), 0);
+	assert_int_equal(pv_store_audit_lock_head(f->s, &seq, hash), 0);
+	assert_int_equal(pv_store_audit_lock_head(f->s, &seq, hash), 0);   /* twice in one transaction is fine */
+	memset(&l, 0, sizeof(l));
+	l.url = f->url;
+	assert_int_equal(pthread_create(&th, NULL, lock_thread, &l), 0);
+	usleep(300 * 1000);
+	assert_int_equal(l.done, 0);   /* still waiting for our lock */
+	make_entry(&e, seq + 1, hash);
+	assert_int_equal(pv_store_audit_append(f->s, &e), 0);
+	assert_int_equal(pv_store_commit(f->s), 0);
+	assert_int_equal(pthread_join(th, NULL), 0);
+	assert_int_equal(l.rc, 0);
+	assert_int_equal(l.seq, seq + 1);   /* the head committed while it waited */
+}
+
 /* ---- transactions, persistence ----------------------------------------------------------- */
 
 static void test_transactions(void **state)
@@ -1124,7 +1344,7 @@ static void test_transactions(void **state)
 	assert_int_equal(pv_store_key_insert(f->s, &k), PV_EEXISTS);
 	make_record(&r, b, "contact", 1, ct, sizeof(ct));
 	assert_int_equal(pv_store_record_insert(f->s, &r), 0);
-	if (f->path[0] != '\0') {
+	{
 		/* another connection does not see uncommitted rows */
 		assert_int_equal(pv_store_open(&other, f->url, 0), 0);
 		assert_int_equal(pv_store_subject_get(other, b, &subj), PV_ENOTFOUND);
@@ -1263,6 +1483,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_reopen_keeps_data, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bulk_inserts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_arguments, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_schema_tables_and_report, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_table_rows, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tx_serial_and_job_lock, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_audit_lock_across_connections, setup, teardown),
 	};
 
 	if (sodium_init() < 0)
