@@ -82,6 +82,15 @@ static const char *shown(const char *id)
 
 /* ---- put --------------------------------------------------------------- */
 
+/* Copy `src` into dst[size], cut to size - 1 bytes (snprintf "%s" without the format parsing: the put path). */
+static void copy_str(char *dst, size_t size, const char *src)
+{
+	size_t n = strnlen(src, size - 1);
+
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
 /* Check category, purpose and source against `p` (PV_EPOLICY naming which). */
 static int spec_against_policy(const pv_policy *p, const pv_record_spec *spec)
 {
@@ -140,10 +149,10 @@ int pv_record_put(pv_vault *v, const pv_caller *caller, const char *subject_id,
 	memset(&r, 0, sizeof(r));
 	pv_uuid_new(r.id);
 	memcpy(r.subject_id, subj.id, sizeof(r.subject_id));
-	snprintf(r.category, sizeof(r.category), "%s", spec->category);
-	snprintf(r.purpose, sizeof(r.purpose), "%s", spec->purpose);
-	snprintf(r.source, sizeof(r.source), "%s", spec->source ? spec->source : "");
-	snprintf(r.policy_version, sizeof(r.policy_version), "%s", pv_vault_policy_hash(v));
+	copy_str(r.category, sizeof(r.category), spec->category);
+	copy_str(r.purpose, sizeof(r.purpose), spec->purpose);
+	copy_str(r.source, sizeof(r.source), spec->source ? spec->source : "");
+	copy_str(r.policy_version, sizeof(r.policy_version), pv_vault_policy_hash(v));
 	r.collected_at = r.updated_at = pv_clock_now();
 	r.expires_at = INT64_MAX;
 	if (pv_policy_retention_for(p, spec->category, spec->purpose, &dur, NULL)) {
