@@ -280,7 +280,7 @@ static int fail_result(pv_pg *q, const char *what, PGresult *r)
 	else if (PQstatus(q->conn) != CONNECTION_OK || state == NULL ||
 		 strncmp(state, "08", 2) == 0 || strcmp(state, "57P01") == 0)
 		rc = pv_error_set(PV_ESTORE, "store: %s: PostgreSQL unavailable (connection lost); "
-				  "the operation was not confirmed and will be retried on a new connection", what);
+				  "not confirmed; the next call reconnects", what);
 	else
 		rc = pv_error_set(PV_ESTORE, "store: %s: SQLSTATE %s (%s)", what, state, state_class(state));
 	PQclear(r);
@@ -435,6 +435,13 @@ static const char *conn_error(PGconn *c, char *buf, size_t size)
 	return buf;
 }
 
+/* Server notices (warnings on a crash of another backend, ...) are not the caller's output. */
+static void ignore_notice(void *arg, const char *message)
+{
+	(void)arg;
+	(void)message;
+}
+
 /*
  * Connect to `conninfo` (a postgres:// or postgresql:// URI, or key=value
  * pairs) and bring the schema up to date. A connect timeout of 10 s and the
@@ -459,6 +466,7 @@ static int pg_open(pv_store **out, const char *conninfo, int create)
 				  conn_error(q->conn, msg, sizeof(msg)));
 		goto fail;
 	}
+	PQsetNoticeProcessor(q->conn, ignore_notice, NULL);
 	if (PQsetClientEncoding(q->conn, "UTF8") != 0) {
 		rc = pv_error_set(PV_ESTORE, "store: open: PostgreSQL: cannot use UTF8 client encoding");
 		goto fail;
