@@ -63,6 +63,21 @@ static const pv_cli_command commands[] = {
 	  "       privault audit pubkey\n" },
 	{ "key", pv_cmd_key, "rotate the master key",
 	  "usage: privault key rotate\n" },
+	{ "serve", pv_cmd_serve, "run the HTTP/JSON server (foreground)",
+	  "usage: privault serve [--config FILE] [--listen ADDR] [--port N] [--tls-cert PEM --tls-key PEM]\n"
+	  "                      [--threads N] [--max-body BYTES] [--access-log FILE|-|off]\n"
+	  "                      [--auth-fail-burst N] [--auth-fail-per-minute N]\n"
+	  "                      [--group-commit-us N] [--max-batch N]\n"
+	  "  Serve the vault's HTTP API on 127.0.0.1:8700 by default. Settings: defaults <\n"
+	  "  --config FILE (or $PRIVAULT_CONFIG; key = value lines) < PRIVAULT_* variables <\n"
+	  "  flags. SIGHUP reloads the configuration and API keys; SIGTERM lets requests in\n"
+	  "  flight finish and exits 0. See docs/operations.md, \"Running the server\".\n" },
+	{ "apikey", pv_cmd_apikey, "create, list, revoke API keys of the HTTP server",
+	  "usage: privault apikey create NAME --role admin|service|auditor [--grant P[:C,C] ...]\n"
+	  "       privault apikey list [--json]\n"
+	  "       privault apikey revoke ID\n"
+	  "  create prints the key (pvk_...) once on stdout; only a hash of it is stored.\n"
+	  "  --grant (service keys): a purpose, optionally limited to categories.\n" },
 	{ "migrate", pv_cmd_migrate, "apply pending schema migrations and list them",
 	  "usage: privault migrate [--store URL]\n"
 	  "  Apply the store's pending migrations (one transaction) and list every migration\n"
