@@ -71,6 +71,12 @@ class World:
         with open(os.path.join(srv.src, "tests", "data", "vault-policy.yaml"), "rb") as f:
             self.policy_yaml = f.read()
 
+    def new_key(self):
+        r = self.srv.request("POST", "/v1/apikeys", {"name": "matrix-key-%d" % next(counter), "role": "auditor"},
+                             key="ADMIN")
+        assert r.status == 201, r.body
+        return r.json()["id"]
+
     def new_subject(self):
         r = self.srv.request("POST", "/v1/subjects", {"identifiers": {"email": fresh_email()}}, key="ADMIN")
         assert r.status == 201, r.body
@@ -193,6 +199,19 @@ def fx_rotate(w):
     return [v("", "/v1/keys/rotate", exp(200, 403, 403, 403, 403))]
 
 
+def fx_keys_list(w):
+    return [v("", "/v1/apikeys", exp(200, 403, 403, 403, 200))]
+
+
+def fx_keys_create(w):
+    return [v("", "/v1/apikeys", exp(201, 403, 403, 403, 403),
+              body=lambda c: {"name": "matrix-key-%d" % next(counter), "role": "service", "grants": ["account"]})]
+
+
+def fx_keys_revoke(w):
+    return [v("", lambda c: "/v1/apikeys/%s" % w.new_key(), exp(204, 403, 403, 403, 403))]
+
+
 def fx_public(path):
     return lambda w: [v("", path, ALL200)]
 
@@ -215,6 +234,9 @@ FIXTURES = {
     "POST /v1/audit/checkpoint": fx_audit,
     "GET /v1/audit/public-key": fx_audit,
     "POST /v1/keys/rotate": fx_rotate,
+    "GET /v1/apikeys": fx_keys_list,
+    "POST /v1/apikeys": fx_keys_create,
+    "DELETE /v1/apikeys/{id}": fx_keys_revoke,
     "GET /healthz": fx_public("/healthz"),
     "GET /readyz": fx_public("/readyz"),
     "GET /metrics": fx_public("/metrics"),

@@ -31,6 +31,7 @@ def probe_body(method, pattern, w):
         "POST /v1/subjects/{id}/records": {"category": "identifiers", "purpose": "account", "data": {"a": "b-pii"}},
         "PUT /v1/subjects/{id}/records/{record}": {"data": {"a": "c-pii"}},
         "POST /v1/decide": {"subject": w.subject, "category": "identifiers", "purpose": "account"},
+        "POST /v1/apikeys": {"name": "probe-%d" % next(matrix.counter), "role": "auditor"},
     }
     key = "%s %s" % (method, pattern)
     headers = {"X-Purpose": "account"}
@@ -39,6 +40,8 @@ def probe_body(method, pattern, w):
         body = w.policy_yaml
         headers["Content-Type"] = "application/yaml"
     subject = w.new_subject() if key == "DELETE /v1/subjects/{id}" else w.subject
+    if pattern.startswith("/v1/apikeys/"):
+        subject = w.new_key()
     path = pattern.replace("{id}", subject).replace("{record}", w.records["identifiers"]).replace("{hash}", w.policy)
     return path, body, headers
 
