@@ -36,6 +36,7 @@
 #define REC_COLS "subject_id, id, category, purpose, source, policy_version, collected_at, " \
 		 "updated_at, expires_at, nonce, ciphertext"
 #define AUDIT_COLS "seq, at, actor, action, subject_id, purpose, category, outcome, prev_hash, hash"
+#define APIKEY_COLS "id, name, role, grants, hash, created_at, revoked_at"
 
 /* The advisory lock key that serializes audit appends ("prvault" in ASCII). */
 #define PG_AUDIT_LOCK_KEY "31637185665230964"
@@ -115,6 +116,12 @@ static const struct {
 			   "ORDER BY seq", "read audit_checkpoints" },
 	[PG_TRY_LOCK] = { "SELECT pg_try_advisory_xact_lock(hashtextextended('privault:' || $1::text, 0))",
 			  "lock job" },
+	[PG_APIKEY_INSERT] = { "INSERT INTO api_keys (" APIKEY_COLS ") VALUES ($1::text, $2::text, $3::integer, "
+			       "$4::text, $5::bytea, $6::bigint, NULL) ON CONFLICT DO NOTHING", "insert into api_keys" },
+	[PG_APIKEY_GET] = { "SELECT " APIKEY_COLS " FROM api_keys WHERE id = $1::text", "read api_keys" },
+	[PG_APIKEY_EACH] = { "SELECT " APIKEY_COLS " FROM api_keys ORDER BY created_at, id", "read api_keys" },
+	[PG_APIKEY_REVOKE] = { "UPDATE api_keys SET revoked_at = $2::bigint WHERE id = $1::text "
+			       "AND revoked_at IS NULL", "update api_keys" },
 };
 
 static const pv_store_dialect pg_dialect = {
@@ -602,4 +609,8 @@ const pv_store_ops pv_store_postgres_ops = {
 	.table_count = pg_table_count,
 	.table_each = pg_table_each,
 	.table_insert = pg_table_insert,
+	.apikey_insert = pg_apikey_insert,
+	.apikey_get = pg_apikey_get,
+	.apikey_each = pg_apikey_each,
+	.apikey_revoke = pg_apikey_revoke,
 };

@@ -24,6 +24,7 @@ enum {
 	PG_AUDIT_APPEND, PG_AUDIT_HEAD, PG_AUDIT_EACH, PG_AUDIT_LOCK,
 	PG_CKPT_INSERT, PG_CKPT_EACH,
 	PG_TRY_LOCK,
+	PG_APIKEY_INSERT, PG_APIKEY_GET, PG_APIKEY_EACH, PG_APIKEY_REVOKE,
 	PG__COUNT
 };
 
@@ -118,6 +119,12 @@ int pg_audit_each(pv_store *s, int64_t from, int64_t limit,
 int pg_checkpoint_insert(pv_store *s, const pv_store_checkpoint *c);
 int pg_checkpoint_each(pv_store *s, int (*cb)(const pv_store_checkpoint *c, void *payload), void *payload);
 int pg_try_lock(pv_store *s, const char *name, int *acquired);
+
+/* API keys (postgres_ext.c; store functions appended by later issues). */
+int pg_apikey_insert(pv_store *s, const pv_store_apikey *k);
+int pg_apikey_get(pv_store *s, const char *id, pv_store_apikey *out);
+int pg_apikey_each(pv_store *s, int (*cb)(const pv_store_apikey *k, void *payload), void *payload);
+int pg_apikey_revoke(pv_store *s, const char *id, pv_time at);
 
 /* Whole tables (postgres_table.c), for `privault store copy`. */
 int pg_table_count(pv_store *s, const char *table, int64_t *out);

@@ -1302,6 +1302,62 @@ static void test_audit_lock_across_connections(void **state)
 	assert_int_equal(l.seq, seq + 1);   /* the head committed while it waited */
 }
 
+typedef struct {
+	const char *id;
+	int found;
+	pv_store_apikey k;
+} apikey_seen;
+
+static int apikey_cb(const pv_store_apikey *k, void *payload)
+{
+	apikey_seen *a = payload;
+
+	if (strcmp(k->id, a->id) == 0) {
+		a->found++;
+		a->k = *k;
+	}
+	return 0;
+}
+
+/* API keys (appended by the HTTP server's issue): every backend implements the four calls. */
+static void test_apikeys(void **state)
+{
+	fixture *f = *state;
+	pv_store_apikey k, out;
+	apikey_seen seen;
+	char uuid[PV_ID_LEN + 1];
+
+	memset(&k, 0, sizeof(k));
+	pv_uuid_new(uuid);
+	snprintf(k.id, sizeof(k.id), "%.8s%.8s", uuid, uuid + 9 + 5);   /* 16 hex characters */
+	for (size_t i = 0; i < 16; i++)
+		if (k.id[i] == '-')
+			k.id[i] = 'a';
+	snprintf(k.name, sizeof(k.name), "shop-backend");
+	k.role = 1;
+	snprintf(k.grants, sizeof(k.grants), "transactions:commercial support");
+	fill(k.hash, sizeof(k.hash), 9);
+	k.created_at = 1764000000;
+	assert_int_equal(pv_store_apikey_insert(f->s, &k), 0);
+	assert_int_equal(pv_store_apikey_insert(f->s, &k), PV_EEXISTS);
+	assert_int_equal(pv_store_apikey_get(f->s, k.id, &out), 0);
+	assert_string_equal(out.name, "shop-backend");
+	assert_string_equal(out.grants, "transactions:commercial support");
+	assert_int_equal(out.role, 1);
+	assert_memory_equal(out.hash, k.hash, sizeof(k.hash));
+	assert_int_equal(out.created_at, 1764000000);
+	assert_int_equal(out.revoked_at, 0);
+	memset(&seen, 0, sizeof(seen));
+	seen.id = k.id;
+	assert_int_equal(pv_store_apikey_each(f->s, apikey_cb, &seen), 0);
+	assert_int_equal(seen.found, 1);
+	assert_int_equal(pv_store_apikey_revoke(f->s, k.id, 1764000100), 0);
+	assert_int_equal(pv_store_apikey_revoke(f->s, k.id, 1764000200), PV_ENOTFOUND);
+	assert_int_equal(pv_store_apikey_get(f->s, k.id, &out), 0);
+	assert_int_equal(out.revoked_at, 1764000100);
+	assert_int_equal(pv_store_apikey_get(f->s, "ffffffffffffffff", &out), PV_ENOTFOUND);
+}
+
 /* ---- transactions, persistence ----------------------------------------------------------- */
 
 static void test_transactions(void **state)
@@ -1487,6 +1543,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_table_rows, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tx_serial_and_job_lock, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_audit_lock_across_connections, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_apikeys, setup, teardown),
 	};
 
 	if (sodium_init() < 0)
