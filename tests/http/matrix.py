@@ -255,7 +255,9 @@ def main():
     routes = load_routes()
     failures = []
     checked = 0
-    with pvtest.Server() as srv:
+    # Requests without a key are failed authentications: let them all through the limiter.
+    with pvtest.Server(extra_env={"PRIVAULT_AUTH_FAIL_BURST": "1000000",
+                                  "PRIVAULT_AUTH_FAIL_PER_MINUTE": "1000000"}) as srv:
         w = World(srv)
         for route in routes:
             key = "%s %s" % (route["method"], route["pattern"])

@@ -14,6 +14,7 @@ Fails when:
 
 import json
 import os
+import re
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -104,6 +105,8 @@ def main():
                                   headers={"Content-Type": "application/json"}, key="ADMIN")
                 if res.status != 405:
                     failures.append("%s %s: undocumented method answered %d, expected 405" % (m, path, res.status))
+            if any(re.fullmatch(re.sub(r"\{[^}]+\}", "[^/]+", q), p + "/x") for q in paths):
+                continue   # "/x" fills a parameter of another documented path
             res = srv.request("GET", p + "/x", key="ADMIN")
             if res.status != 404:
                 failures.append("GET %s/x: undocumented path answered %d, expected 404" % (path, res.status))
