@@ -71,7 +71,7 @@ def main():
         os.symlink(os.path.join(src, "tests"), os.path.join(work, "tests"))
         script = "set -o pipefail\n"
         for n, (body, _, _) in enumerate(examples):
-            script += "echo '@@@ %d'\n%s\n" % (n, body)
+            script += "printf '\\n@@@ %d\\n'\n%s\n" % (n, body)
         env = dict(os.environ, PV=srv.url(), ADMIN=srv.keys["ADMIN"], SERVICE=srv.keys["SERVICE"],
                    AUDITOR=srv.keys["AUDITOR"])
         p = subprocess.run(["bash", "-c", script], cwd=work, env=env, capture_output=True, text=True, timeout=300)
