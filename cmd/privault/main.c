@@ -89,6 +89,21 @@ static const pv_cli_command commands[] = {
 	  "  then verify the copy: row counts per table, every data key unwrapped and every\n"
 	  "  record and identifier decrypted with the key file (default VAULT/privault.key or\n"
 	  "  $PRIVAULT_KEYS), and the audit chain verified. Exit 5 when verification fails.\n" },
+	{ "logs", pv_cmd_logs, "anonymize (stream) and rotate web-server access logs",
+	  "usage: privault logs anonymize [FILE...] [-o FILE] [--format auto|common|combined|json]\n"
+	  "                               [--preset anonip|ga|matomo1|matomo2|matomo3]\n"
+	  "                               [--ipv4-bits N] [--ipv6-bits N] [--all] [--mapped-v4]\n"
+	  "                               [--pseudonymize KEYDIR] [--json-key KEY ...] [--quiet]\n"
+	  "       privault logs rotate FILE... [--max-size SIZE] [--max-age DUR]\n"
+	  "                               [--retention DUR | --policy FILE] [--no-compress]\n"
+	  "                               [--rename [--postrotate CMD]] [--dry-run]\n"
+	  "  anonymize: truncate IP addresses in the client field and address-list fields\n"
+	  "  (X-Forwarded-For) of common/combined or JSON-lines logs, from FILEs or stdin to\n"
+	  "  stdout (or appended to -o FILE); --all: every address anywhere in the line.\n"
+	  "  Default masks: anonip's (12 and 84 bits). Malformed lines pass unchanged and\n"
+	  "  are counted on stderr. --pseudonymize: keyed pseudonyms, a new key each UTC day.\n"
+	  "  rotate: copy-and-truncate (or --rename) by size or age, gzip, delete rotated\n"
+	  "  files past the retention (the policy's retention.access_logs). See docs/logs.md.\n" },
 	{ NULL, NULL, NULL, NULL }
 };
 

@@ -49,4 +49,12 @@
 /* Audit: entries between signed checkpoints by default. */
 #define PV_AUDIT_CHECKPOINT_EVERY 1000
 
+/* Access logs (src/logs, added by the logs module): the longest line the anonymizer parses
+ * (longer lines pass through unchanged and are counted as malformed); real access-log lines
+ * are under 16 KiB, 1 MiB leaves room for JSON lines with large headers. */
+#define PV_LOGS_MAX_LINE (1024u * 1024)
+/* Access logs: bytes asked of read() at once, and output buffered before each write(). */
+#define PV_LOGS_READ_CHUNK (4u * 1024 * 1024)
+#define PV_LOGS_WRITE_CHUNK (1024u * 1024)
+
 #endif

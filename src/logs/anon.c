@@ -1,0 +1,808 @@
+/*
+ * The access-log anonymizer: one line at a time, common/combined or JSON
+ * lines, output built in one reusable buffer of the handle (no allocation
+ * per line once it has grown), and a streaming driver over file descriptors
+ * with one large read buffer and one write buffer.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "core/error.h"
+#include "core/limits.h"
+#include "logs/internal.h"
+
+struct pv_logs_anon {
+	pv_logs_options o;
+	pv_ipmask m;
+	char *key_dir;
+	int64_t key_day;
+	unsigned since_clock;       /* lines since the day was last checked */
+	char *out;                  /* output of the current line(s) */
+	size_t out_len, out_cap;
+	size_t copied;              /* bytes of the current line already copied to out */
+	uint64_t addrs;             /* addresses masked in the current line */
+};
+
+/* Characters of an address token, and of words (a token must not touch one). */
+static uint8_t tok_ch[256], word_ch[256];
+
+static void tables_init(void)
+{
+	if (tok_ch['0'])
+		return;
+	for (int c = 0; c < 256; c++) {
+		int hex = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+		int alnum = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+
+		word_ch[c] = (uint8_t)(alnum || c == '_');
+		tok_ch[c] = (uint8_t)(hex || c == '.' || c == ':');
+	}
+}
+
+void pv_logs_options_init(pv_logs_options *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->format = PV_LOGS_AUTO;
+	o->v4_bits = 12;
+	o->v6_bits = 84;
+}
+
+/* Mask presets: name, IPv4 bits, IPv6 bits. */
+static const struct { const char *name; unsigned v4, v6; } presets[] = {
+	{ "anonip", 12, 84 },
+	{ "ga", 8, 80 },
+	{ "matomo1", 8, 64 },
+	{ "matomo2", 16, 80 },
+	{ "matomo3", 24, 104 },
+};
+
+int pv_logs_preset(pv_logs_options *o, const char *name)
+{
+	for (size_t i = 0; i < sizeof(presets) / sizeof(presets[0]); i++) {
+		if (strcmp(presets[i].name, name) == 0) {
+			o->v4_bits = presets[i].v4;
+			o->v6_bits = presets[i].v6;
+			return 0;
+		}
+	}
+	return pv_error_set(PV_EINVAL, "preset: expected anonip, ga, matomo1, matomo2 or matomo3");
+}
+
+/* Load today's key when the UTC day has changed (or on first use). */
+static int key_refresh(pv_logs_anon *a)
+{
+	int64_t day;
+	pv_time now;
+
+	if (a->key_dir == NULL)
+		return 0;
+	now = pv_clock_now();
+	day = now >= 0 ? now / 86400 : (now - 86399) / 86400;
+	if (day == a->key_day && a->m.key != NULL)
+		return 0;
+	if (a->m.key == NULL && (a->m.key = sodium_malloc(PV_LOGS_KEY_LEN)) == NULL)
+		return pv_error_set(PV_ENOMEM, "logs: no memory for the pseudonym key");
+	if (pv_logs_key_load(a->key_dir, day, a->m.key) != 0) {
+		sodium_free(a->m.key);
+		a->m.key = NULL;
+		return pv_error_last_code();
+	}
+	a->key_day = day;
+	return 0;
+}
+
+int pv_logs_anon_new(pv_logs_anon **out, const pv_logs_options *o)
+{
+	pv_logs_anon *a;
+	int rc;
+
+	*out = NULL;
+	if (o->v4_bits < 1 || o->v4_bits > 32)
+		return pv_error_set(PV_EINVAL, "v4_bits: expected 1 to 32");
+	if (o->v6_bits < 1 || o->v6_bits > 128)
+		return pv_error_set(PV_EINVAL, "v6_bits: expected 1 to 128");
+	if (o->format != PV_LOGS_AUTO && o->format != PV_LOGS_COMMON && o->format != PV_LOGS_JSON)
+		return pv_error_set(PV_EINVAL, "format: expected auto, common or json");
+	if (sodium_init() < 0)
+		return pv_error_set(PV_ERROR, "logs: libsodium failed to initialize");
+	tables_init();
+	if ((a = calloc(1, sizeof(*a))) == NULL)
+		return pv_error_set(PV_ENOMEM, "logs: no memory");
+	a->o = *o;
+	a->m.v4_bits = o->v4_bits;
+	a->m.v6_bits = o->v6_bits;
+	a->m.mapped_as_v4 = o->mapped_as_v4;
+	a->key_day = INT64_MIN;
+	if (o->key_dir != NULL && (a->key_dir = strdup(o->key_dir)) == NULL) {
+		rc = pv_error_set(PV_ENOMEM, "logs: no memory");
+		goto fail;
+	}
+	if ((rc = key_refresh(a)) != 0)
+		goto fail;
+	*out = a;
+	return 0;
+fail:
+	pv_logs_anon_free(a);
+	return rc;
+}
+
+void pv_logs_anon_free(pv_logs_anon *a)
+{
+	if (a == NULL)
+		return;
+	if (a->m.key != NULL)
+		sodium_free(a->m.key);
+	free(a->key_dir);
+	free(a->out);
+	free(a);
+}
+
+/* ---- output ------------------------------------------------------------------ */
+
+/* Append n bytes to the output. 0 or PV_ENOMEM. */
+static int put(pv_logs_anon *a, const char *p, size_t n)
+{
+	if (n > a->out_cap - a->out_len) {
+		size_t cap = a->out_cap ? a->out_cap : 65536;
+		char *q;
+
+		while (cap - a->out_len < n)
+			cap *= 2;
+		if ((q = realloc(a->out, cap)) == NULL)
+			return pv_error_set(PV_ENOMEM, "logs: no memory for the output");
+		a->out = q;
+		a->out_cap = cap;
+	}
+	memcpy(a->out + a->out_len, p, n);
+	a->out_len += n;
+	return 0;
+}
+
+/* Copy line[a->copied .. off), then `rep`, and skip the `len` replaced bytes. */
+static int edit(pv_logs_anon *a, const char *line, size_t off, size_t len, const char *rep, size_t rn)
+{
+	int rc;
+
+	if ((rc = put(a, line + a->copied, off - a->copied)) != 0 || (rc = put(a, rep, rn)) != 0)
+		return rc;
+	a->copied = off + len;
+	a->addrs++;
+	return 0;
+}
+
+/* Mask the address `ad` found at line[off .. off+len). */
+static int edit_addr(pv_logs_anon *a, const char *line, size_t off, size_t len, pv_ipaddr *ad)
+{
+	char txt[PV_IP_TEXT_MAX];
+	size_t tn = pv_ip_mask_format(&a->m, ad, txt);
+
+	return edit(a, line, off, len, txt, tn);
+}
+
+/* ---- address lists and tokens ------------------------------------------------------ */
+
+static int is_list_space(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+/*
+ * s = line[off .. off+n): a list of addresses ("1.2.3.4, [2001:db8::1]:443,
+ * unknown"): every element an address in host[:port] form, "-" or
+ * "unknown", at least one address. Masks them and returns 1; 0 when the
+ * field is something else (nothing written).
+ */
+static int address_list(pv_logs_anon *a, const char *line, size_t off, size_t n, int *rc)
+{
+	const char *s = line + off;
+	size_t i, naddr = 0;
+	unsigned char c0;
+
+	*rc = 0;
+	if (n < 2)
+		return 0;
+	c0 = (unsigned char)s[0];
+	if (!(tok_ch[c0] || c0 == '[') || c0 == '.')
+		return 0;
+	/* an address has a '.' or ':' within its first 5 characters (after a '[') */
+	for (i = c0 == '[' ? 1 : 0; i < n && i < 6; i++)
+		if (s[i] == '.' || s[i] == ':')
+			break;
+	if (i == n || i == 6)
+		return 0;
+	for (int pass = 0; pass < 2; pass++) {
+		for (i = 0; i < n;) {
+			size_t b = i, e, ao, al;
+			const char *comma = memchr(s + i, ',', n - i);
+			pv_ipaddr ad;
+
+			e = comma ? (size_t)(comma - s) : n;
+			i = e + 1;
+			while (b < e && is_list_space(s[b]))
+				b++;
+			while (e > b && is_list_space(s[e - 1]))
+				e--;
+			if (pv_ip_hostport(s + b, e - b, &ad, &ao, &al)) {
+				if (pass == 1 && (*rc = edit_addr(a, line, off + b + ao, al, &ad)) != 0)
+					return 0;
+				naddr++;
+			} else if (pass == 1 || !((e - b == 1 && s[b] == '-') ||
+						  (e - b == 7 && strncasecmp(s + b, "unknown", 7) == 0))) {
+				return 0;
+			}
+		}
+		if (naddr == 0)
+			return 0;
+	}
+	return 1;
+}
+
+/*
+ * Every address token in line[from .. to): a maximal run of hex digits,
+ * '.' and ':' that touches no letter, digit or '_', read as an address,
+ * as an address with trailing '.'/':' (end of a sentence) or a leading
+ * single ':' ("ip:1.2.3.4"), or as IPv4:PORT.
+ */
+static int token_scan(pv_logs_anon *a, const char *line, size_t len, size_t from, size_t to)
+{
+	size_t i = from;
+	int rc;
+
+	while (i < to) {
+		size_t j, b, k;
+		pv_ipaddr ad;
+
+		if (!tok_ch[(unsigned char)line[i]]) {
+			i++;
+			continue;
+		}
+		for (j = i; j < to && tok_ch[(unsigned char)line[j]]; j++)
+			;
+		b = i;
+		if (line[b] == ':' && b + 1 < j && line[b + 1] != ':')
+			b++;
+		else if (b > 0 && word_ch[(unsigned char)line[b - 1]])
+			goto next;
+		if (j < len && word_ch[(unsigned char)line[j]])
+			goto next;
+		if (j - b < 2 || (memchr(line + b, '.', j - b) == NULL && memchr(line + b, ':', j - b) == NULL))
+			goto next;
+		if (pv_ip_parse(line + b, j - b, 0, &ad)) {
+			if ((rc = edit_addr(a, line, b, j - b, &ad)) != 0)
+				return rc;
+			goto next;
+		}
+		for (k = j; k > b && (line[k - 1] == '.' || line[k - 1] == ':'); k--)
+			;
+		if (k < j && k > b && pv_ip_parse(line + b, k - b, 0, &ad)) {
+			if ((rc = edit_addr(a, line, b, k - b, &ad)) != 0)
+				return rc;
+			goto next;
+		}
+		{
+			size_t ao, al;
+
+			if (memchr(line + b, '.', j - b) && pv_ip_hostport(line + b, j - b, &ad, &ao, &al) && !ad.v6)
+				if ((rc = edit_addr(a, line, b + ao, al, &ad)) != 0)
+					return rc;
+		}
+next:
+		i = j;
+	}
+	return 0;
+}
+
+/* ---- common / combined ------------------------------------------------------------ */
+
+/* Python's str.isspace for ASCII (what anonip's rstrip() removes). */
+static int py_space(unsigned char c)
+{
+	return c == ' ' || (c >= '\t' && c <= '\r') || (c >= 0x1c && c <= 0x1f);
+}
+
+/*
+ * The client field f = line[0..fn): mask it the way anonip does. 1 when
+ * masked, 0 when it holds no address (nothing written).
+ */
+static int client_text(pv_logs_anon *a, const char *line, size_t fn, int *rc)
+{
+	char host[PV_LOGS_HOST_MAX], txt[PV_IP_TEXT_MAX];
+	size_t hl, tn, i, first = SIZE_MAX;
+	pv_ipaddr ad;
+	int whole;
+
+	*rc = 0;
+	if (!pv_ip_client_field(line, fn, &a->m, &ad, &whole, host, &hl))
+		return 0;
+	if (whole) {
+		*rc = edit_addr(a, line, 0, fn, &ad);
+		return *rc == 0;
+	}
+	for (i = 0; i + hl <= fn; i++) {
+		if (strncasecmp(line + i, host, hl) == 0) {
+			first = i;
+			break;
+		}
+	}
+	if (first == SIZE_MAX)
+		return 0;
+	tn = pv_ip_mask_format(&a->m, &ad, txt);
+	for (i = first; i + hl <= fn;) {
+		if (strncasecmp(line + i, host, hl) == 0) {
+			if ((*rc = edit(a, line, i, hl, txt, tn)) != 0)
+				return 0;
+			i += hl;
+		} else {
+			i++;
+		}
+	}
+	return 1;
+}
+
+/*
+ * A common/combined line: the client field (up to the first space), then
+ * each later field (a "quoted" string with backslash escapes, or a bare
+ * token) that is an address list. 1 masked, 0 unchanged, 2 malformed.
+ */
+static int line_text(pv_logs_anon *a, const char *line, size_t len)
+{
+	size_t end = len, fn, p;
+	unsigned char c0;
+	const char *sp;
+	int rc;
+
+	while (end > 0 && py_space((unsigned char)line[end - 1]))
+		end--;
+	if (end == 0)
+		return 0;
+	sp = memchr(line, ' ', end);
+	fn = sp ? (size_t)(sp - line) : end;
+	if (!client_text(a, line, fn, &rc))
+		return rc != 0 ? rc : 2;
+	if (a->o.everywhere)
+		return token_scan(a, line, len, fn, len);
+	for (p = fn; p < end;) {
+		size_t q;
+
+		if (line[p] == ' ') {
+			p++;
+			continue;
+		}
+		if (line[p] == '"') {
+			const char *e;
+
+			for (q = p + 1;; q = (size_t)(e - line) + 1) {
+				e = memchr(line + q, '"', end - q);
+				if (e == NULL)
+					return 0;
+				size_t bs = 0;
+
+				while (e - bs - 1 > line + p && e[-(ptrdiff_t)bs - 1] == '\\')
+					bs++;
+				if (bs % 2 == 0)
+					break;
+			}
+			q = (size_t)(e - line);
+			address_list(a, line, p + 1, q - p - 1, &rc);
+			if (rc != 0)
+				return rc;
+			p = q + 1;
+			continue;
+		}
+		/* bare token: most (status, size, date, "-") cannot start an address */
+		c0 = (unsigned char)line[p];
+		for (q = p + 1; q < end && line[q] != ' '; q++)
+			;
+		if (tok_ch[c0] || c0 == '[') {
+			address_list(a, line, p, q - p, &rc);
+			if (rc != 0)
+				return rc;
+		}
+		p = q;
+	}
+	return 0;
+}
+
+/* ---- JSON lines ---------------------------------------------------------------------- */
+
+enum { K_NONE, K_CLIENT, K_LIST };
+
+typedef struct {
+	const char *s;
+	size_t n, i;
+	int found, bad;
+} jwalk;
+
+static const char *const client_keys[] = { "remote_addr", "remote_ip", "remoteip", "client_ip", "client_addr",
+	"clientip", "client", "ip", "remote_host", "realip_remote_addr", "c_ip", NULL };
+static const char *const list_keys[] = { "x_forwarded_for", "http_x_forwarded_for", "xff", "forwarded_for",
+	"upstream_addr", "upstream", NULL };
+
+/* Compare a key with a name: ASCII case-insensitive, '-' equal to '_'. */
+static int key_is(const char *k, size_t kn, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < kn && name[i]; i++) {
+		char c = k[i];
+
+		if (c >= 'A' && c <= 'Z')
+			c = (char)(c - 'A' + 'a');
+		if (c == '-')
+			c = '_';
+		if (c != name[i])
+			return 0;
+	}
+	return i == kn && name[i] == '\0';
+}
+
+static int key_kind(const pv_logs_anon *a, const char *k, size_t kn)
+{
+	for (size_t i = 0; client_keys[i]; i++)
+		if (key_is(k, kn, client_keys[i]))
+			return K_CLIENT;
+	for (size_t i = 0; list_keys[i]; i++)
+		if (key_is(k, kn, list_keys[i]))
+			return K_LIST;
+	for (size_t i = 0; i < a->o.njson_keys; i++)
+		if (key_is(k, kn, a->o.json_keys[i]))
+			return K_CLIENT;
+	return K_NONE;
+}
+
+static void jws(jwalk *w)
+{
+	while (w->i < w->n && (w->s[w->i] == ' ' || w->s[w->i] == '\t' || w->s[w->i] == '\r' || w->s[w->i] == '\n'))
+		w->i++;
+}
+
+/* A string at w->i (on its '"'): *b..*e is its raw content; *esc if it had escapes. 0 or -1. */
+static int jstring(jwalk *w, size_t *b, size_t *e, int *esc)
+{
+	*esc = 0;
+	*b = ++w->i;
+	while (w->i < w->n) {
+		unsigned char c = (unsigned char)w->s[w->i];
+
+		if (c == '"') {
+			*e = w->i++;
+			return 0;
+		}
+		if (c < 0x20)
+			return -1;
+		if (c == '\\') {
+			*esc = 1;
+			if (++w->i >= w->n)
+				return -1;
+			c = (unsigned char)w->s[w->i];
+			if (c == 'u') {
+				if (w->n - w->i < 5)
+					return -1;
+				for (int k = 1; k <= 4; k++) {
+					char h = w->s[w->i + k];
+
+					if (!((h >= '0' && h <= '9') || (h >= 'a' && h <= 'f') || (h >= 'A' && h <= 'F')))
+						return -1;
+				}
+				w->i += 4;
+			} else if (!strchr("\"\\/bfnrt", c)) {
+				return -1;
+			}
+		}
+		w->i++;
+	}
+	return -1;
+}
+
+/* One JSON value; strings under a client or list key are masked. 0, -1 (invalid) or a PV_E* code. */
+static int jvalue(pv_logs_anon *a, jwalk *w, int kind, int depth)
+{
+	int rc = 0;
+
+	if (depth > PV_RECORD_MAX_DEPTH)
+		return -1;
+	jws(w);
+	if (w->i >= w->n)
+		return -1;
+	switch (w->s[w->i]) {
+	case '{':
+		w->i++;
+		jws(w);
+		if (w->i < w->n && w->s[w->i] == '}') {
+			w->i++;
+			return 0;
+		}
+		for (;;) {
+			size_t kb, ke;
+			int esc;
+
+			jws(w);
+			if (w->i >= w->n || w->s[w->i] != '"' || jstring(w, &kb, &ke, &esc) != 0)
+				return -1;
+			jws(w);
+			if (w->i >= w->n || w->s[w->i] != ':')
+				return -1;
+			w->i++;
+			if ((rc = jvalue(a, w, esc ? K_NONE : key_kind(a, w->s + kb, ke - kb), depth + 1)) != 0)
+				return rc;
+			jws(w);
+			if (w->i < w->n && w->s[w->i] == ',') {
+				w->i++;
+				continue;
+			}
+			if (w->i < w->n && w->s[w->i] == '}') {
+				w->i++;
+				return 0;
+			}
+			return -1;
+		}
+	case '[':
+		w->i++;
+		jws(w);
+		if (w->i < w->n && w->s[w->i] == ']') {
+			w->i++;
+			return 0;
+		}
+		for (;;) {
+			if ((rc = jvalue(a, w, kind, depth + 1)) != 0)
+				return rc;
+			jws(w);
+			if (w->i < w->n && w->s[w->i] == ',') {
+				w->i++;
+				continue;
+			}
+			if (w->i < w->n && w->s[w->i] == ']') {
+				w->i++;
+				return 0;
+			}
+			return -1;
+		}
+	case '"': {
+		size_t b, e;
+		int esc;
+
+		if (jstring(w, &b, &e, &esc) != 0)
+			return -1;
+		if (kind != K_NONE) {
+			int ok = !esc && address_list(a, w->s, b, e - b, &rc);
+
+			if (rc != 0)
+				return rc;
+			if (kind == K_CLIENT) {
+				if (ok)
+					w->found = 1;
+				else
+					w->bad = 1;
+			}
+		}
+		return 0;
+	}
+	default: {
+		size_t b = w->i;
+
+		while (w->i < w->n && strchr("+-0123456789.eEtruefalsn", w->s[w->i]) && w->s[w->i] != '\0')
+			w->i++;
+		if (w->i == b)
+			return -1;
+		if (kind == K_CLIENT)
+			w->bad = 1;
+		return 0;
+	}
+	}
+}
+
+/* A JSON-lines line. 1 masked, 0 unchanged, 2 malformed (invalid, or no valid client field). */
+static int line_json(pv_logs_anon *a, const char *line, size_t len)
+{
+	jwalk w = { line, len, 0, 0, 0 };
+	int rc;
+
+	jws(&w);
+	if (w.i >= len || line[w.i] != '{')
+		return 2;
+	if ((rc = jvalue(a, &w, K_NONE, 0)) < -1)
+		return rc;
+	if (rc == 0) {
+		jws(&w);
+		if (w.i != len)
+			rc = -1;
+	}
+	if (rc != 0 || !w.found || w.bad)
+		return 2;
+	return 0;
+}
+
+/* ---- lines ------------------------------------------------------------------------ */
+
+/*
+ * Append the anonymized line to a->out. Returns 1 masked, 0 unchanged, 2
+ * malformed (the line written unchanged, or with --all its tokens masked),
+ * or a negative PV_E* code.
+ */
+static int process_line(pv_logs_anon *a, const char *line, size_t len)
+{
+	size_t start = a->out_len;
+	int json, rc;
+
+	if (a->key_dir != NULL && ++a->since_clock >= 1024) {
+		a->since_clock = 0;
+		if ((rc = key_refresh(a)) != 0)
+			return rc;
+	}
+	a->copied = 0;
+	a->addrs = 0;
+	json = a->o.format == PV_LOGS_JSON;
+	if (a->o.format == PV_LOGS_AUTO) {
+		size_t i = 0;
+
+		while (i < len && (line[i] == ' ' || line[i] == '\t'))
+			i++;
+		json = i < len && line[i] == '{';
+	}
+	rc = json ? line_json(a, line, len) : line_text(a, line, len);
+	if (rc < 0)
+		return rc;
+	if (rc == 2 || (json && a->o.everywhere)) {
+		a->out_len = start;
+		a->copied = 0;
+		a->addrs = 0;
+		if (a->o.everywhere) {
+			int tr = token_scan(a, line, len, 0, len);
+
+			if (tr != 0)
+				return tr;
+		}
+	}
+	if ((rc == 0 || rc == 1) && a->addrs > 0)
+		rc = 1;
+	if (put(a, line + a->copied, len - a->copied) != 0)
+		return PV_ENOMEM;
+	return rc;
+}
+
+int pv_logs_anon_line(pv_logs_anon *a, const char *line, size_t len, const char **out, size_t *out_len)
+{
+	int rc;
+
+	a->out_len = 0;
+	rc = process_line(a, line, len);
+	if (rc < 0)
+		return rc;
+	*out = a->out ? a->out : line;
+	*out_len = a->out_len;
+	return rc;
+}
+
+/* Write all of p[0..n) to fd. 0 or PV_EIO. */
+static int write_all(int fd, const char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return pv_error_set(PV_EIO, "logs: writing the output failed (errno %d)", errno);
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+static int flush(pv_logs_anon *a, int fd)
+{
+	int rc = write_all(fd, a->out, a->out_len);
+
+	a->out_len = 0;
+	return rc;
+}
+
+/* Account for one processed line. */
+static void count(pv_logs_stats *st, int rc, uint64_t addrs)
+{
+	st->lines++;
+	if (rc == 1)
+		st->changed++;
+	else if (rc == 2)
+		st->malformed++;
+	st->addresses += addrs;
+}
+
+int pv_logs_anon_fd(pv_logs_anon *a, int in_fd, int out_fd, pv_logs_stats *st_out)
+{
+	const size_t cap = PV_LOGS_MAX_LINE + PV_LOGS_READ_CHUNK;
+	pv_logs_stats st = { 0, 0, 0, 0 };
+	size_t have = 0, pos;
+	int skipping = 0, eof = 0, rc = 0;
+	char *buf;
+
+	if ((buf = malloc(cap)) == NULL)
+		return pv_error_set(PV_ENOMEM, "logs: no memory for the read buffer");
+	a->out_len = 0;
+	while (!eof) {
+		ssize_t r = read(in_fd, buf + have, cap - have);
+
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			rc = pv_error_set(PV_EIO, "logs: reading the input failed (errno %d)", errno);
+			goto done;
+		}
+		if (r == 0)
+			eof = 1;
+		have += (size_t)r;
+		if ((rc = key_refresh(a)) != 0)
+			goto done;
+		pos = 0;
+		for (;;) {
+			const char *nl = memchr(buf + pos, '\n', have - pos);
+			size_t len;
+			int lr;
+
+			if (nl == NULL)
+				break;
+			len = (size_t)(nl - (buf + pos));
+			if (skipping) {
+				if ((rc = put(a, buf + pos, len + 1)) != 0)
+					goto done;
+				skipping = 0;
+			} else {
+				if ((lr = process_line(a, buf + pos, len)) < 0) {
+					rc = lr;
+					goto done;
+				}
+				count(&st, lr, a->addrs);
+				if ((rc = put(a, "\n", 1)) != 0)
+					goto done;
+			}
+			pos += len + 1;
+			if (a->out_len >= PV_LOGS_WRITE_CHUNK && (rc = flush(a, out_fd)) != 0)
+				goto done;
+		}
+		/* what is left is a partial line */
+		if (eof && pos < have && !skipping) {
+			int lr = process_line(a, buf + pos, have - pos);
+
+			if (lr < 0) {
+				rc = lr;
+				goto done;
+			}
+			count(&st, lr, a->addrs);
+			pos = have;
+		}
+		if (pos < have && (skipping || have - pos > PV_LOGS_MAX_LINE)) {
+			/* a line longer than the limit: pass it through as it comes */
+			if (!skipping) {
+				st.lines++;
+				st.malformed++;
+			}
+			skipping = 1;
+			if ((rc = put(a, buf + pos, have - pos)) != 0)
+				goto done;
+			pos = have;
+		}
+		if (pos > 0 && pos < have)
+			memmove(buf, buf + pos, have - pos);
+		have -= pos;
+		if (a->out_len > 0 && (eof || have == 0 || a->out_len >= PV_LOGS_WRITE_CHUNK) &&
+		    (rc = flush(a, out_fd)) != 0)
+			goto done;
+	}
+done:
+	if (rc == 0 && a->out_len > 0)
+		rc = flush(a, out_fd);
+	free(buf);
+	if (st_out != NULL) {
+		st_out->lines += st.lines;
+		st_out->changed += st.changed;
+		st_out->malformed += st.malformed;
+		st_out->addresses += st.addresses;
+	}
+	return rc;
+}
