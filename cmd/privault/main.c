@@ -104,6 +104,15 @@ static const pv_cli_command commands[] = {
 	  "  are counted on stderr. --pseudonymize: keyed pseudonyms, a new key each UTC day.\n"
 	  "  rotate: copy-and-truncate (or --rename) by size or age, gzip, delete rotated\n"
 	  "  files past the retention (the policy's retention.access_logs). See docs/logs.md.\n" },
+	{ "scrub", pv_cmd_scrub, "remove personal data from telemetry and free text (stdin to stdout)",
+	  "usage: privault scrub [--json] [--types email,phone,ipv4,ipv6,card,iban,ssn]\n"
+	  "                      [--pseudonymize [--key-file F]] [--stats] [FILE]\n"
+	  "  Replace email addresses, phone numbers, IP addresses, payment cards (Luhn),\n"
+	  "  IBANs (mod 97) and US SSNs with [EMAIL], [PHONE], ... placeholders, line by\n"
+	  "  line from FILE or stdin to stdout. --json: JSON lines; string values are\n"
+	  "  scrubbed, never keys. --pseudonymize: keyed pseudonyms ([EMAIL:3f2a9c0b11d4])\n"
+	  "  with the key of --key-file F (\"scrub <64 hex>\", mode 0600), else derived from\n"
+	  "  the vault's keys. --stats: counts per type on stderr. See docs/scrub.md.\n" },
 	{ NULL, NULL, NULL, NULL }
 };
 
