@@ -83,15 +83,19 @@ const char *pv_bench_policy_path(void)
 pv_vault *pv_bench_vault_new(const char *dir)
 {
 	pv_vault *v = NULL;
+	/* PRIVAULT_BENCH_STORE: an empty store to put the vault in instead (scripts/bench_pg.sh) */
+	const char *store = getenv("PRIVAULT_BENCH_STORE");
+	pv_vault_options opts = { .store = store };
+	const pv_vault_options *o = store != NULL && store[0] != '\0' ? &opts : NULL;
 	int rc;
 
 	/* A fresh vault of its own: neither the environment's keys nor its store. */
 	unsetenv("PRIVAULT_KEYS");
 	unsetenv("PRIVAULT_STORE");
-	rc = pv_vault_init(dir, pv_bench_policy_path(), NULL);
+	rc = pv_vault_init(dir, pv_bench_policy_path(), o);
 	if (rc != 0)
 		pv_bench_die("pv_vault_init", rc);
-	rc = pv_vault_open(&v, dir, NULL);
+	rc = pv_vault_open(&v, dir, o);
 	if (rc != 0)
 		pv_bench_die("pv_vault_open", rc);
 	return v;
