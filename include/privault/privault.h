@@ -13,6 +13,7 @@
 #include "privault/policy.h"
 #include "privault/vault.h"
 #include "privault/audit.h"
+#include "privault/retention.h"
 #if defined(__has_include)
 #if __has_include("privault/import.h")
 #include "privault/import.h"

@@ -115,6 +115,23 @@ struct pv_store_ops {
 	int (*apikey_get)(pv_store *s, const char *id, pv_store_apikey *out);
 	int (*apikey_each)(pv_store *s, int (*cb)(const pv_store_apikey *k, void *payload), void *payload);
 	int (*apikey_revoke)(pv_store *s, const char *id, pv_time at);
+	/* Retention (store.h; appended by the retention engineer, issue 7). */
+	int (*hold_insert)(pv_store *s, const pv_store_hold *h);
+	int (*hold_get)(pv_store *s, const char *id, pv_store_hold *out);
+	int (*hold_each)(pv_store *s, int active_only,
+			 int (*cb)(const pv_store_hold *h, void *payload), void *payload);
+	int (*hold_release)(pv_store *s, const char *id, const char *by, pv_time at);
+	int (*record_expired_each)(pv_store *s, pv_time from, pv_time now, size_t limit,
+				   int (*cb)(const pv_store_expired *r, void *payload), void *payload);
+	int (*record_expired_count)(pv_store *s, pv_time now, int64_t *out);
+	int (*record_delete_refs)(pv_store *s, const pv_store_record_ref *refs, size_t n, size_t *out_deleted);
+	int (*record_count_subjects)(pv_store *s, const char (*ids)[PV_ID_LEN + 1], size_t n, int64_t *counts);
+	int (*tally_add)(pv_store *s, const char *category, const char *purpose, const char *source,
+			 pv_time month, int64_t count);
+	int (*tally_each)(pv_store *s,
+			  int (*cb)(const char *category, const char *purpose, const char *source,
+				    pv_time month, int64_t count, void *payload),
+			  void *payload);
 };
 
 /* The SQLite backend (sqlite.c). */

@@ -116,10 +116,43 @@ static const char *const migration_2[] = {
 	NULL
 };
 
+/*
+ * Migration 3 (issue 7, retention): legal holds and the de-identified tallies
+ * that anonymization leaves. A hold's scope columns are NULL when unset
+ * (subject_id NULL = every subject); subject_id is there so a sharded cluster
+ * can place a subject's holds with its rows (holds of every subject are few
+ * and would be a reference table). retention_tally holds counts only, never a
+ * subject: it is not a subject's row.
+ */
+static const char *const migration_3[] = {
+	"CREATE TABLE legal_holds ("
+	" id TEXT PRIMARY KEY,"
+	" subject_id TEXT,"
+	" category TEXT,"
+	" from_at BIGINT,"
+	" to_at BIGINT,"
+	" reason TEXT NOT NULL,"
+	" created_by TEXT NOT NULL,"
+	" created_at BIGINT NOT NULL,"
+	" released_by TEXT,"
+	" released_at BIGINT)",
+	"CREATE INDEX legal_holds_subject ON legal_holds (subject_id)",
+
+	"CREATE TABLE retention_tally ("
+	" category TEXT NOT NULL,"
+	" purpose TEXT NOT NULL,"
+	" source TEXT NOT NULL,"
+	" month BIGINT NOT NULL,"
+	" count BIGINT NOT NULL,"
+	" PRIMARY KEY (category, purpose, source, month))",
+	NULL
+};
+
 static const pv_migration migrations[] = {
 	{ 1, "core: meta, policy versions, subjects, identifiers, keys, records, suppression, audit",
 	  migration_1 },
 	{ 2, "server: api_keys (hashes of API key secrets, roles, grants)", migration_2 },
+	{ 3, "retention: legal_holds, retention_tally (anonymized counts)", migration_3 },
 };
 #define N_MIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
 

@@ -151,4 +151,21 @@ int sq_apikey_get(pv_store *s, const char *id, pv_store_apikey *out);
 int sq_apikey_each(pv_store *s, int (*cb)(const pv_store_apikey *k, void *payload), void *payload);
 int sq_apikey_revoke(pv_store *s, const char *id, pv_time at);
 
+/* The retention operations of sqlite_retention.c (store.h, "retention"; issue 7). */
+int sq_hold_insert(pv_store *s, const pv_store_hold *h);
+int sq_hold_get(pv_store *s, const char *id, pv_store_hold *out);
+int sq_hold_each(pv_store *s, int active_only, int (*cb)(const pv_store_hold *h, void *payload), void *payload);
+int sq_hold_release(pv_store *s, const char *id, const char *by, pv_time at);
+int sq_record_expired_each(pv_store *s, pv_time from, pv_time now, size_t limit,
+			   int (*cb)(const pv_store_expired *r, void *payload), void *payload);
+int sq_record_expired_count(pv_store *s, pv_time now, int64_t *out);
+int sq_record_delete_refs(pv_store *s, const pv_store_record_ref *refs, size_t n, size_t *out_deleted);
+int sq_record_count_subjects(pv_store *s, const char (*ids)[PV_ID_LEN + 1], size_t n, int64_t *counts);
+int sq_tally_add(pv_store *s, const char *category, const char *purpose, const char *source,
+		 pv_time month, int64_t count);
+int sq_tally_each(pv_store *s,
+		  int (*cb)(const char *category, const char *purpose, const char *source,
+			    pv_time month, int64_t count, void *payload),
+		  void *payload);
+
 #endif

@@ -27,7 +27,7 @@
 
 typedef struct pv_store pv_store;
 
-#define PV_STORE_SCHEMA_VERSION 2
+#define PV_STORE_SCHEMA_VERSION 3
 
 /* Open a store: "sqlite:/path/vault.db" or a plain path (SQLite); "postgres://..." / "postgresql://..."
  * (a libpq URI) or "postgres:KEY=VALUE ..." (a libpq conninfo) for PostgreSQL, whose database must
@@ -234,5 +234,72 @@ int pv_store_apikey_get(pv_store *s, const char *id, pv_store_apikey *out);   /*
 int pv_store_apikey_each(pv_store *s, int (*cb)(const pv_store_apikey *k, void *payload), void *payload);
 /* Set revoked_at of an active key. PV_ENOTFOUND if no such key or already revoked. */
 int pv_store_apikey_revoke(pv_store *s, const char *id, pv_time at);
+
+/* ---- retention: legal holds, expired records, anonymized tallies ----
+ * (appended by the retention engineer, issue 7; tables of migration 3; every backend
+ * implements these: src/store/sqlite_retention.c for SQLite). */
+#define PV_STORE_HOLD_REASON_MAX 256
+
+typedef struct {
+	char id[PV_ID_LEN + 1];
+	char subject_id[PV_ID_LEN + 1];    /* scope: this subject only; "" = any subject (NULL) */
+	char category[PV_ID_MAX_LEN + 1];  /* scope: this category only; "" = any (NULL) */
+	pv_time from;                      /* scope: collected_at >= from; 0 = open (NULL) */
+	pv_time to;                        /* scope: collected_at < to; 0 = open (NULL) */
+	char reason[PV_STORE_HOLD_REASON_MAX + 1];
+	char created_by[129];
+	pv_time created_at;
+	char released_by[129];             /* "" while active */
+	pv_time released_at;               /* 0 while active (NULL) */
+} pv_store_hold;
+
+int pv_store_hold_insert(pv_store *s, const pv_store_hold *h);   /* PV_EEXISTS if the id is taken */
+int pv_store_hold_get(pv_store *s, const char *id, pv_store_hold *out);   /* PV_ENOTFOUND */
+/* Visit holds (only active ones when active_only), oldest first. */
+int pv_store_hold_each(pv_store *s, int active_only,
+		       int (*cb)(const pv_store_hold *h, void *payload), void *payload);
+/* Set released_by/released_at of an active hold. PV_ENOTFOUND if no such active hold. */
+int pv_store_hold_release(pv_store *s, const char *id, const char *by, pv_time at);
+
+/* An expired record's metadata (no nonce, no ciphertext). */
+typedef struct {
+	char id[PV_ID_LEN + 1];
+	char subject_id[PV_ID_LEN + 1];
+	char category[PV_ID_MAX_LEN + 1];
+	char purpose[PV_ID_MAX_LEN + 1];
+	char source[PV_ID_MAX_LEN + 1];
+	char policy_version[PV_HASH_HEX_LEN + 1];
+	pv_time collected_at;
+	pv_time expires_at;
+} pv_store_expired;
+
+/*
+ * Visit records with from <= expires_at <= now, earliest expiry first, at most
+ * `limit` (0 = all), leaving out every record that an active legal hold covers
+ * (hold subject, category and [from, to) of collected_at all match, an unset
+ * one matching anything) and every record of a restricted subject (state 1).
+ */
+int pv_store_record_expired_each(pv_store *s, pv_time from, pv_time now, size_t limit,
+				 int (*cb)(const pv_store_expired *r, void *payload), void *payload);
+/* Count records with expires_at <= now (held or not). */
+int pv_store_record_expired_count(pv_store *s, pv_time now, int64_t *out);
+
+typedef struct {
+	char subject_id[PV_ID_LEN + 1];
+	char id[PV_ID_LEN + 1];
+} pv_store_record_ref;
+
+/* Delete the records refs[0..n) by (subject_id, id); *out_deleted = how many existed. */
+int pv_store_record_delete_refs(pv_store *s, const pv_store_record_ref *refs, size_t n, size_t *out_deleted);
+/* counts[i] = records still held for subject ids[i], for i < n. */
+int pv_store_record_count_subjects(pv_store *s, const char (*ids)[PV_ID_LEN + 1], size_t n, int64_t *counts);
+
+/* Anonymized tallies: de-identified counts of removed records, no subject_id (not a subject's row). */
+int pv_store_tally_add(pv_store *s, const char *category, const char *purpose, const char *source,
+		       pv_time month, int64_t count);   /* adds to the row's count, creating it at 0 */
+int pv_store_tally_each(pv_store *s,
+			int (*cb)(const char *category, const char *purpose, const char *source,
+				  pv_time month, int64_t count, void *payload),
+			void *payload);   /* ordered by month, category, purpose, source */
 
 #endif

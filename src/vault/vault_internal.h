@@ -38,6 +38,16 @@ int pv_vault_audit_action(pv_vault *v, const pv_caller *caller, const char *acti
  */
 void pv_vault_put_cache_wipe(pv_vault *v);
 
+/*
+ * (Declared here by the retention engineer, issue 7, for modules outside
+ * src/vault that write through the store: the same transaction helpers as
+ * below.) pv_vault_tx_begin joins the caller's pv_vault_begin() batch when
+ * one is open; pv_vault_tx_end commits when rc == 0, else rolls back keeping
+ * the message (inside a batch: marks it failed). Returns rc or the commit's error.
+ */
+int pv_vault_tx_begin(pv_vault *v);
+int pv_vault_tx_end(pv_vault *v, int rc);
+
 /* ---- inside src/vault/ only ---- */
 
 #ifdef PV_VAULT_PRIVATE

@@ -1,0 +1,598 @@
+/*
+ * The retention sweeper.
+ *
+ * A sweep walks the records whose expires_at has passed (the store leaves out
+ * those a legal hold covers and those of restricted subjects), earliest expiry
+ * first, in batches. For each record the retention rule of the policy version
+ * it was collected under gives the action: delete, or anonymize (delete the
+ * ciphertext, add one to a de-identified tally of category x purpose x source
+ * x month of collection). Each batch is one transaction holding the
+ * deletions, the tallies, one audit entry per subject and action, and the
+ * erasure (pv_subject_erase) of every subject the batch left with no record
+ * and no hold naming it. A dry run makes the same walk in one read and writes
+ * nothing. docs/retention.md explains the choices.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "audit/audit.h"
+#include "core/error.h"
+#include "retention/internal.h"
+#include "store/store.h"
+#include "vault/vault_internal.h"
+
+typedef char subject_id_t[PV_ID_LEN + 1];
+
+/* One (policy version, category, purpose) -> action, cached for the sweep. */
+typedef struct {
+	char policy_version[PV_HASH_HEX_LEN + 1];
+	char category[PV_ID_MAX_LEN + 1];
+	char purpose[PV_ID_MAX_LEN + 1];
+	pv_retention_action action;
+} rule_slot;
+
+typedef struct {
+	pv_vault *v;
+	const pv_caller *caller;
+	pv_sweep_report *rep;
+	pv_time now;
+
+	rule_slot *rules;               /* a handful: versions x categories x purposes seen */
+	size_t nrules, caprules;
+
+	subject_id_t *held;             /* subjects named by an active hold, sorted */
+	size_t nheld, capheld;
+
+	/* the current batch */
+	pv_store_expired *rows;
+	pv_retention_action *actions;
+	pv_time *months;                /* month of collection, for anonymized rows */
+	size_t *order;                  /* rows sorted by subject, action */
+	pv_store_record_ref *refs;
+	size_t n, cap;
+
+	/* dry run: the subject of every record that would go */
+	subject_id_t *subjects;
+	size_t nsubjects, capsubjects;
+} sweep;
+
+const char *pv_retention_action_name(pv_retention_action a)
+{
+	return a == PV_RETAIN_ANONYMIZE ? "anonymize" : "delete";
+}
+
+/* Grow *p (elements of `size` bytes, capacity *cap) to hold at least `need`. 0 or PV_ENOMEM. */
+static int grow(void **p, size_t *cap, size_t need, size_t size)
+{
+	size_t c = *cap ? *cap : 64;
+	void *n;
+
+	if (need <= *cap)
+		return 0;
+	while (c < need)
+		c *= 2;
+	n = realloc(*p, c * size);
+	if (n == NULL)
+		return pv_error_set(PV_ENOMEM, "sweep: out of memory");
+	*p = n;
+	*cap = c;
+	return 0;
+}
+
+/*
+ * The action for a record: its policy version's rule for category x purpose
+ * (pv_policy_retention_for, most specific rule first). A record with an
+ * expiry but no rule left to say how (or a version that cannot be loaded) is
+ * deleted: deletion is what an expiry promises.
+ */
+static int action_for(sweep *sw, const pv_store_expired *r, pv_retention_action *out)
+{
+	const pv_policy *pol;
+	rule_slot *slot;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < sw->nrules; i++) {
+		slot = &sw->rules[i];
+		if (strcmp(slot->category, r->category) == 0 && strcmp(slot->purpose, r->purpose) == 0 &&
+		    strcmp(slot->policy_version, r->policy_version) == 0) {
+			*out = slot->action;
+			return 0;
+		}
+	}
+	if ((rc = grow((void **)&sw->rules, &sw->caprules, sw->nrules + 1, sizeof(*sw->rules))) < 0)
+		return rc;
+	slot = &sw->rules[sw->nrules++];
+	memcpy(slot->policy_version, r->policy_version, sizeof(slot->policy_version));
+	memcpy(slot->category, r->category, sizeof(slot->category));
+	memcpy(slot->purpose, r->purpose, sizeof(slot->purpose));
+	slot->action = PV_RETAIN_DELETE;
+	if (pv_vault_policy_get(sw->v, r->policy_version, &pol) == 0 &&
+	    !pv_policy_retention_for(pol, r->category, r->purpose, NULL, &slot->action))
+		slot->action = PV_RETAIN_DELETE;
+	pv_error_clear();
+	*out = slot->action;
+	return 0;
+}
+
+/* Add n records to the report's line for category x purpose x action, and to its totals. */
+static int count_add(pv_sweep_report *rep, const char *category, const char *purpose,
+		     pv_retention_action a, int64_t n)
+{
+	pv_sweep_count *c = NULL;
+	size_t i, cap = rep->ncounts;
+	int rc;
+
+	for (i = 0; i < rep->ncounts && c == NULL; i++)
+		if (rep->counts[i].action == a && strcmp(rep->counts[i].category, category) == 0 &&
+		    strcmp(rep->counts[i].purpose, purpose) == 0)
+			c = &rep->counts[i];
+	if (c == NULL) {
+		/* the report keeps no capacity: lines are few, grow one at a time */
+		if ((rc = grow((void **)&rep->counts, &cap, rep->ncounts + 1, sizeof(*rep->counts))) < 0)
+			return rc;
+		c = &rep->counts[rep->ncounts++];
+		memset(c, 0, sizeof(*c));
+		snprintf(c->category, sizeof(c->category), "%s", category);
+		snprintf(c->purpose, sizeof(c->purpose), "%s", purpose);
+		c->action = a;
+	}
+	c->records += n;
+	if (a == PV_RETAIN_ANONYMIZE)
+		rep->anonymized += n;
+	else
+		rep->deleted += n;
+	return 0;
+}
+
+/* Append an erased subject; the array grows to the next power of two when full. */
+static int erased_add(pv_sweep_report *rep, const char *subject_id)
+{
+	size_t n = rep->nerased;
+
+	if (n == 0 || (n & (n - 1)) == 0) {
+		void *p = realloc(rep->erased, (n == 0 ? 1 : n * 2) * sizeof(*rep->erased));
+
+		if (p == NULL)
+			return pv_error_set(PV_ENOMEM, "sweep: out of memory");
+		rep->erased = p;
+	}
+	memcpy(rep->erased[rep->nerased++], subject_id, PV_ID_LEN + 1);
+	return 0;
+}
+
+static int cmp_sid(const void *a, const void *b)
+{
+	return strcmp((const char *)a, (const char *)b);
+}
+
+static int held_cb(const pv_store_hold *h, void *payload)
+{
+	sweep *sw = payload;
+	int rc;
+
+	if (h->subject_id[0] == '\0')
+		return 0;
+	if ((rc = grow((void **)&sw->held, &sw->capheld, sw->nheld + 1, sizeof(*sw->held))) < 0)
+		return rc;
+	memcpy(sw->held[sw->nheld++], h->subject_id, PV_ID_LEN + 1);
+	return 0;
+}
+
+/* Load the subjects that active holds name (a subject so named is never erased by a sweep). */
+static int held_load(sweep *sw)
+{
+	int rc = pv_store_hold_each(pv_vault_store(sw->v), 1, held_cb, sw);
+
+	if (rc == 0 && sw->nheld > 1)
+		qsort(sw->held, sw->nheld, sizeof(*sw->held), cmp_sid);
+	return rc;
+}
+
+static int is_held(const sweep *sw, const char *subject_id)
+{
+	return sw->nheld > 0 &&
+	       bsearch(subject_id, sw->held, sw->nheld, sizeof(*sw->held), cmp_sid) != NULL;
+}
+
+/* The UTC midnight of the 1st of collected_at's month (the tally's coarse time). */
+static pv_time month_of(pv_time t)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (gmtime_r(&tt, &tm) == NULL)
+		return 0;
+	tm.tm_mday = 1;
+	tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
+	return (pv_time)timegm(&tm);
+}
+
+/* ---- dry run ---------------------------------------------------------------------------------- */
+
+static int dry_cb(const pv_store_expired *r, void *payload)
+{
+	sweep *sw = payload;
+	pv_retention_action a;
+	int rc;
+
+	if ((rc = action_for(sw, r, &a)) < 0 || (rc = count_add(sw->rep, r->category, r->purpose, a, 1)) < 0)
+		return rc;
+	if ((rc = grow((void **)&sw->subjects, &sw->capsubjects, sw->nsubjects + 1, sizeof(*sw->subjects))) < 0)
+		return rc;
+	memcpy(sw->subjects[sw->nsubjects++], r->subject_id, PV_ID_LEN + 1);
+	return 0;
+}
+
+/*
+ * Which subjects would be erased: those whose every record would go (the
+ * number that would go equals the number they hold) and whom no hold names.
+ * Counted in chunks, one store call each.
+ */
+static int dry_erasures(sweep *sw)
+{
+	enum { CHUNK = 4096 };
+	subject_id_t *ids = NULL;
+	int64_t *going = NULL, *held_now = NULL;
+	size_t i, n = 0;
+	int rc = 0;
+
+	if (sw->nsubjects == 0)
+		return 0;
+	qsort(sw->subjects, sw->nsubjects, sizeof(*sw->subjects), cmp_sid);
+	ids = malloc(CHUNK * sizeof(*ids));
+	going = malloc(CHUNK * sizeof(*going));
+	held_now = malloc(CHUNK * sizeof(*held_now));
+	if (ids == NULL || going == NULL || held_now == NULL) {
+		rc = pv_error_set(PV_ENOMEM, "sweep: out of memory");
+		goto done;
+	}
+	for (i = 0; i <= sw->nsubjects && rc == 0; i++) {
+		if (i < sw->nsubjects && n > 0 && strcmp(ids[n - 1], sw->subjects[i]) == 0) {
+			going[n - 1]++;
+			continue;
+		}
+		if (n == CHUNK || (i == sw->nsubjects && n > 0)) {
+			rc = pv_store_record_count_subjects(pv_vault_store(sw->v), (const subject_id_t *)ids, n,
+							    held_now);
+			for (size_t k = 0; rc == 0 && k < n; k++)
+				if (held_now[k] == going[k] && !is_held(sw, ids[k]))
+					rc = erased_add(sw->rep, ids[k]);
+			n = 0;
+		}
+		if (i < sw->nsubjects) {
+			memcpy(ids[n], sw->subjects[i], PV_ID_LEN + 1);
+			going[n++] = 1;
+		}
+	}
+done:
+	free(ids);
+	free(going);
+	free(held_now);
+	return rc;
+}
+
+/* ---- one batch -------------------------------------------------------------------------------- */
+
+static int batch_cb(const pv_store_expired *r, void *payload)
+{
+	sweep *sw = payload;
+
+	memcpy(&sw->rows[sw->n++], r, sizeof(*r));
+	return 0;
+}
+
+/* Order row indexes by subject, then action (grouping for the audit and erasure checks). */
+static int cmp_order(const void *a, const void *b, void *arg)
+{
+	const sweep *sw = arg;
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+	int c = strcmp(sw->rows[x].subject_id, sw->rows[y].subject_id);
+
+	if (c != 0)
+		return c;
+	return (int)sw->actions[x] - (int)sw->actions[y];
+}
+
+/* Order anonymized row indexes by category, purpose, source, month (sw->months, per row). */
+static int cmp_tally(const void *a, const void *b, void *arg)
+{
+	const sweep *sw = arg;
+	size_t i = *(const size_t *)a, j = *(const size_t *)b;
+	const pv_store_expired *x = &sw->rows[i], *y = &sw->rows[j];
+	int c;
+
+	if ((c = strcmp(x->category, y->category)) != 0 || (c = strcmp(x->purpose, y->purpose)) != 0 ||
+	    (c = strcmp(x->source, y->source)) != 0)
+		return c;
+	return sw->months[i] < sw->months[j] ? -1 : sw->months[i] > sw->months[j];
+}
+
+/* Tallies for the anonymized rows idx[0..m) of the batch: one upsert per category x purpose x source x month. */
+static int batch_tallies(sweep *sw, size_t *idx, size_t m)
+{
+	pv_store *s = pv_vault_store(sw->v);
+	size_t i, j;
+	int rc = 0;
+
+	if (m == 0)
+		return 0;
+	for (i = 0; i < m; i++)
+		sw->months[idx[i]] = month_of(sw->rows[idx[i]].collected_at);
+	qsort_r(idx, m, sizeof(*idx), cmp_tally, sw);
+	for (i = 0; i < m && rc == 0; i = j) {
+		const pv_store_expired *a = &sw->rows[idx[i]];
+
+		for (j = i + 1; j < m && cmp_tally(&idx[i], &idx[j], sw) == 0; j++)
+			;
+		rc = pv_store_tally_add(s, a->category, a->purpose, a->source, sw->months[idx[i]],
+					(int64_t)(j - i));
+	}
+	return rc;
+}
+
+/* Audit one group (rows order[i..j): one subject, one action) and count it in the report. */
+static int batch_audit(sweep *sw, size_t i, size_t j)
+{
+	const pv_store_expired *first = &sw->rows[sw->order[i]];
+	pv_retention_action a = sw->actions[sw->order[i]];
+	char outcome[64];
+	int same = 1;
+	size_t k;
+
+	for (k = i; k < j; k++) {
+		const pv_store_expired *r = &sw->rows[sw->order[k]];
+
+		if (strcmp(r->category, first->category) != 0 || strcmp(r->purpose, first->purpose) != 0)
+			same = 0;
+	}
+	snprintf(outcome, sizeof(outcome), "ok:records=%zu", j - i);
+	return pv_audit_append(pv_vault_audit(sw->v), sw->caller->name,
+			       a == PV_RETAIN_ANONYMIZE ? "retention.anonymize" : "retention.delete",
+			       first->subject_id, same ? first->purpose : NULL, same ? first->category : NULL,
+			       outcome);
+}
+
+/*
+ * Erase the subjects of the batch left with no record and no hold naming them.
+ * `subjects` lists the batch's distinct subjects.
+ */
+static int batch_erasures(sweep *sw, subject_id_t *subjects, size_t n, int64_t *counts)
+{
+	pv_store_subject subj;
+	size_t i;
+	int rc;
+
+	if ((rc = pv_store_record_count_subjects(pv_vault_store(sw->v), (const subject_id_t *)subjects, n,
+						 counts)) < 0)
+		return rc;
+	for (i = 0; i < n; i++) {
+		if (counts[i] != 0 || is_held(sw, subjects[i]))
+			continue;
+		rc = pv_store_subject_get(pv_vault_store(sw->v), subjects[i], &subj);
+		if (rc == PV_ENOTFOUND || (rc == 0 && subj.state == PV_SUBJECT_ERASED))
+			continue;   /* records of an unknown subject: nothing to erase */
+		if (rc == 0)
+			rc = pv_subject_erase(sw->v, sw->caller, subjects[i]);
+		if (rc == 0)
+			rc = erased_add(sw->rep, subjects[i]);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+/*
+ * Apply the batch in sw->rows[0..n) in one transaction. The rows' actions are
+ * resolved before the transaction opens. 0 or a PV_E* code (rolled back).
+ */
+static int batch_apply(sweep *sw)
+{
+	subject_id_t *subjects = NULL;
+	int64_t *counts = NULL;
+	size_t *anon = NULL;
+	size_t i, j, nsubj = 0, nanon = 0, deleted = 0;
+	char msg[PV_ERRMSG_MAX];
+	int rc = 0;
+
+	for (i = 0; i < sw->n && rc == 0; i++) {
+		rc = action_for(sw, &sw->rows[i], &sw->actions[i]);
+		memcpy(sw->refs[i].subject_id, sw->rows[i].subject_id, PV_ID_LEN + 1);
+		memcpy(sw->refs[i].id, sw->rows[i].id, PV_ID_LEN + 1);
+		sw->order[i] = i;
+	}
+	if (rc < 0)
+		return rc;
+	qsort_r(sw->order, sw->n, sizeof(*sw->order), cmp_order, sw);
+	subjects = malloc(sw->n * sizeof(*subjects));
+	counts = malloc(sw->n * sizeof(*counts));
+	anon = malloc(sw->n * sizeof(*anon));
+	if (subjects == NULL || counts == NULL || anon == NULL) {
+		rc = pv_error_set(PV_ENOMEM, "sweep: out of memory");
+		goto done;
+	}
+	for (i = 0; i < sw->n; i++) {
+		size_t r = sw->order[i];
+
+		if (nsubj == 0 || strcmp(subjects[nsubj - 1], sw->rows[r].subject_id) != 0)
+			memcpy(subjects[nsubj++], sw->rows[r].subject_id, PV_ID_LEN + 1);
+		if (sw->actions[r] == PV_RETAIN_ANONYMIZE)
+			anon[nanon++] = r;
+	}
+
+	if ((rc = pv_vault_begin(sw->v)) < 0)
+		goto done;
+	rc = pv_store_record_delete_refs(pv_vault_store(sw->v), sw->refs, sw->n, &deleted);
+	if (rc == 0 && deleted != sw->n)
+		rc = pv_error_set(PV_ESTORE, "sweep: %zu of %zu records vanished during the batch",
+				  sw->n - deleted, sw->n);
+	if (rc == 0)
+		rc = batch_tallies(sw, anon, nanon);
+	for (i = 0; i < sw->n && rc == 0; i = j) {
+		size_t r = sw->order[i];
+
+		for (j = i + 1; j < sw->n; j++) {
+			size_t q = sw->order[j];
+
+			if (sw->actions[q] != sw->actions[r] ||
+			    strcmp(sw->rows[q].subject_id, sw->rows[r].subject_id) != 0)
+				break;
+		}
+		rc = batch_audit(sw, i, j);
+	}
+	if (rc == 0)
+		rc = batch_erasures(sw, subjects, nsubj, counts);
+	if (rc == 0) {
+		rc = pv_vault_commit(sw->v);
+	} else {
+		snprintf(msg, sizeof(msg), "%s", pv_error_last());
+		pv_vault_rollback(sw->v);
+		pv_error_set(rc, "%s", msg);
+	}
+	if (rc == 0) {
+		sw->rep->batches++;
+		for (i = 0; i < sw->n && rc == 0; i++)
+			rc = count_add(sw->rep, sw->rows[i].category, sw->rows[i].purpose, sw->actions[i], 1);
+	}
+done:
+	free(subjects);
+	free(counts);
+	free(anon);
+	return rc;
+}
+
+/* ---- the sweep -------------------------------------------------------------------------------- */
+
+/* Sort the report's lines and erased subjects so output is stable. */
+static int cmp_count(const void *a, const void *b)
+{
+	const pv_sweep_count *x = a, *y = b;
+	int c;
+
+	if ((c = strcmp(x->category, y->category)) != 0 || (c = strcmp(x->purpose, y->purpose)) != 0)
+		return c;
+	return (int)x->action - (int)y->action;
+}
+
+static void report_finish(pv_sweep_report *rep)
+{
+	if (rep->ncounts > 1)
+		qsort(rep->counts, rep->ncounts, sizeof(*rep->counts), cmp_count);
+	if (rep->nerased > 1)
+		qsort(rep->erased, rep->nerased, sizeof(*rep->erased), cmp_sid);
+	rep->subjects_erased = (int64_t)rep->nerased;
+}
+
+static int sweep_run(sweep *sw, size_t batch)
+{
+	pv_store *s = pv_vault_store(sw->v);
+	pv_sweep_report *rep = sw->rep;
+	int64_t expired = 0;
+	pv_time from = INT64_MIN;
+	int rc;
+
+	if ((rc = held_load(sw)) < 0)
+		return rc;
+	if (rep->dry_run) {
+		if ((rc = pv_store_record_expired_each(s, from, sw->now, 0, dry_cb, sw)) < 0 ||
+		    (rc = dry_erasures(sw)) < 0 ||
+		    (rc = pv_store_record_expired_count(s, sw->now, &expired)) < 0)
+			return rc;
+		rep->kept = expired - rep->deleted - rep->anonymized;
+		return 0;
+	}
+	sw->rows = malloc(batch * sizeof(*sw->rows));
+	sw->actions = malloc(batch * sizeof(*sw->actions));
+	sw->order = malloc(batch * sizeof(*sw->order));
+	sw->months = malloc(batch * sizeof(*sw->months));
+	sw->refs = malloc(batch * sizeof(*sw->refs));
+	if (sw->rows == NULL || sw->actions == NULL || sw->order == NULL || sw->months == NULL ||
+	    sw->refs == NULL)
+		return pv_error_set(PV_ENOMEM, "sweep: out of memory");
+	for (;;) {
+		sw->n = 0;
+		/* rows of earlier batches are gone; `from` only skips kept rows that expired earlier */
+		if ((rc = pv_store_record_expired_each(s, from, sw->now, batch, batch_cb, sw)) < 0)
+			return rc;
+		if (sw->n == 0)
+			break;
+		if ((rc = batch_apply(sw)) < 0)
+			return rc;
+		from = sw->rows[sw->n - 1].expires_at;
+		if (sw->n < batch)
+			break;
+	}
+	if ((rc = pv_store_record_expired_count(s, sw->now, &expired)) < 0)
+		return rc;
+	rep->kept = expired;
+	return 0;
+}
+
+int pv_retention_sweep(pv_vault *v, const pv_caller *caller, const pv_sweep_options *opts,
+		       pv_sweep_report **out)
+{
+	pv_sweep_options o = { 0 };
+	sweep sw;
+	int rc;
+
+	if (v == NULL || out == NULL)
+		return pv_error_set(PV_EINVAL, "sweep: expected a vault and an output report");
+	*out = NULL;
+	if ((rc = pv_retention_caller_check(caller, 0, "sweep")) < 0)
+		return rc;
+	if (opts != NULL)
+		o = *opts;
+	if (o.batch == 0)
+		o.batch = PV_SWEEP_DEFAULT_BATCH;
+	if (o.batch > PV_SWEEP_MAX_BATCH)
+		return pv_error_set(PV_ELIMIT, "batch: at most %d records", PV_SWEEP_MAX_BATCH);
+	if (o.now < 0)
+		return pv_error_set(PV_EINVAL, "now: expected a time after 1970");
+
+	memset(&sw, 0, sizeof(sw));
+	sw.v = v;
+	sw.caller = caller;
+	sw.now = o.now != 0 ? o.now : pv_clock_now();
+	sw.rep = calloc(1, sizeof(*sw.rep));
+	if (sw.rep == NULL)
+		return pv_error_set(PV_ENOMEM, "sweep: out of memory");
+	sw.rep->dry_run = o.dry_run != 0;
+	sw.rep->now = sw.now;
+
+	rc = sweep_run(&sw, o.batch);
+	report_finish(sw.rep);
+	*out = sw.rep;
+	free(sw.rules);
+	free(sw.held);
+	free(sw.rows);
+	free(sw.actions);
+	free(sw.order);
+	free(sw.months);
+	free(sw.refs);
+	free(sw.subjects);
+	return rc;
+}
+
+void pv_sweep_report_free(pv_sweep_report *r)
+{
+	if (r == NULL)
+		return;
+	free(r->counts);
+	free(r->erased);
+	free(r);
+}
+
+int pv_retention_tally_each(pv_vault *v, const pv_caller *caller,
+			    int (*cb)(const char *category, const char *purpose, const char *source,
+				      pv_time month, int64_t count, void *payload),
+			    void *payload)
+{
+	int rc;
+
+	if (v == NULL || cb == NULL)
+		return pv_error_set(PV_EINVAL, "tally: expected a vault and a callback");
+	if ((rc = pv_retention_caller_check(caller, 1, "tally")) < 0)
+		return rc;
+	return pv_store_tally_each(pv_vault_store(v), cb, payload);
+}
