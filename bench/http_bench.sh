@@ -63,7 +63,7 @@ for ((s = 0; s < subjects; s++)); do
 	done
 done >"$scratch/rows.jsonl"
 "$pv" import "$scratch/rows.jsonl" --no-progress >/dev/null
-key=$("$pv" apikey create bench-service --role service --grant account --grant order_fulfilment | grep -o 'pvk_[0-9a-f_]*' | head -1)
+key=$("$pv" apikey create bench-service --role service --grant account --grant order_fulfilment 2>/dev/null | grep -o 'pvk_[0-9a-f_]*' | head -1)
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 PRIVAULT_PORT=$port PRIVAULT_LISTEN=127.0.0.1 PRIVAULT_ACCESS_LOG=off "$pv" serve >"$scratch/server.log" 2>&1 &
