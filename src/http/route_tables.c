@@ -4,5 +4,6 @@
 const pv_http_route *const pv_http_route_tables[] = {
 	pv_http_system_routes,
 	pv_http_api_routes,
+	pv_http_scrub_routes,
 	NULL,
 };

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "crypto/crypto.h"
 #include "privault/scrub.h"
 
 /*
@@ -31,6 +32,13 @@ struct pv_scrubber {
 	uint8_t *key;            /* guarded memory, PV_SCRUB_KEY_LEN bytes, or NULL (placeholders) */
 	pv_scrub_stats stats;
 };
+
+/*
+ * Set the pseudonymization key derived from a vault's keyring (what
+ * pv_scrubber_key_from_vault_keys does after loading the key file; the HTTP
+ * handler uses the open vault's keyring).
+ */
+int pv_scrubber_key_from_keyring(pv_scrubber *s, const pv_keyring *k);
 
 /* A growable output buffer; free with free(b->p). */
 typedef struct {

@@ -193,25 +193,29 @@ fail:
  * label starts with a space, and every identifier value is trimmed before it
  * is indexed, so no blind index stored in the vault can ever equal this key.
  */
+int pv_scrubber_key_from_keyring(pv_scrubber *s, const pv_keyring *k)
+{
+	uint8_t *key = pv_secret_alloc(PV_BLIND_INDEX_LEN);
+	int rc;
+
+	if (key == NULL)
+		return pv_error_set(PV_ENOMEM, "scrub key: out of guarded memory");
+	rc = pv_blind_index(k, "scrub", " privault scrub pseudonym key v1 ", key);
+	if (rc == 0)
+		rc = pv_scrubber_set_key(s, key);
+	pv_secret_free(key);
+	return rc;
+}
+
 int pv_scrubber_key_from_vault_keys(pv_scrubber *s, const char *vault_key_file)
 {
 	pv_keyring *k = NULL;
-	uint8_t *key = NULL;
 	int rc;
 
 	rc = pv_keyring_load(&k, vault_key_file);
 	if (rc != 0)
 		return rc;
-	key = pv_secret_alloc(PV_BLIND_INDEX_LEN);
-	if (key == NULL) {
-		rc = pv_error_set(PV_ENOMEM, "scrub key: out of guarded memory");
-		goto fail;
-	}
-	rc = pv_blind_index(k, "scrub", " privault scrub pseudonym key v1 ", key);
-	if (rc == 0)
-		rc = pv_scrubber_set_key(s, key);
-fail:
-	pv_secret_free(key);
+	rc = pv_scrubber_key_from_keyring(s, k);
 	pv_keyring_free(k);
 	return rc;
 }

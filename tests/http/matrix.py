@@ -216,6 +216,12 @@ def fx_public(path):
     return lambda w: [v("", path, ALL200)]
 
 
+# POST /v1/scrub (api_scrub.c): any role may scrub; nothing is stored.
+def fx_scrub(w):
+    return [v("text", "/v1/scrub", ALL200, body={"text": "mail %s from 10.0.0.1" % fresh_email()}),
+            v("json", "/v1/scrub", ALL200, body={"json": {"user": fresh_email()}, "pseudonymize": True})]
+
+
 FIXTURES = {
     "POST /v1/subjects": fx_subjects_create,
     "GET /v1/subjects/{id}": fx_subject_get,
@@ -237,6 +243,7 @@ FIXTURES = {
     "GET /v1/apikeys": fx_keys_list,
     "POST /v1/apikeys": fx_keys_create,
     "DELETE /v1/apikeys/{id}": fx_keys_revoke,
+    "POST /v1/scrub": fx_scrub,
     "GET /healthz": fx_public("/healthz"),
     "GET /readyz": fx_public("/readyz"),
     "GET /metrics": fx_public("/metrics"),
