@@ -123,10 +123,12 @@ int pv_cmd_decide(pv_cli *cli, int argc, char **argv);
 int pv_cmd_audit(pv_cli *cli, int argc, char **argv);
 int pv_cmd_key(pv_cli *cli, int argc, char **argv);
 int pv_cmd_import(pv_cli *cli, int argc, char **argv);
-int pv_cmd_scrub(pv_cli *cli, int argc, char **argv);      /* cmd_scrub.c */
-int pv_cmd_logs(pv_cli *cli, int argc, char **argv);       /* cmd_logs.c: logs anonymize | rotate */
+int pv_cmd_sweep(pv_cli *cli, int argc, char **argv);      /* cmd_sweep.c: retention sweep */
+int pv_cmd_hold(pv_cli *cli, int argc, char **argv);       /* cmd_hold.c: legal holds */
 int pv_cmd_serve(pv_cli *cli, int argc, char **argv);      /* cmd_serve.c: the HTTP server */
 int pv_cmd_apikey(pv_cli *cli, int argc, char **argv);     /* cmd_apikey.c: create | list | revoke */
+int pv_cmd_logs(pv_cli *cli, int argc, char **argv);       /* cmd_logs.c: logs anonymize | rotate */
+int pv_cmd_scrub(pv_cli *cli, int argc, char **argv);      /* cmd_scrub.c */
 int pv_cmd_migrate(pv_cli *cli, int argc, char **argv);   /* cmd_store.c */
 int pv_cmd_store(pv_cli *cli, int argc, char **argv);     /* store copy */
 

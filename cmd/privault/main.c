@@ -63,6 +63,23 @@ static const pv_cli_command commands[] = {
 	  "       privault audit pubkey\n" },
 	{ "key", pv_cmd_key, "rotate the master key",
 	  "usage: privault key rotate\n" },
+	{ "sweep", pv_cmd_sweep, "remove records whose retention has ended (cron; also a dry run)",
+	  "usage: privault sweep [--dry-run] [--now T] [--batch N] [--json] [--subjects]\n"
+	  "  Delete or anonymize (per the policy's retention rules) every record whose expiry\n"
+	  "  has passed, except what a legal hold covers or a restricted subject holds; erase\n"
+	  "  subjects left with no record and no hold. Prints one line per category x purpose\n"
+	  "  x action and a summary. --dry-run writes nothing and lists the subjects that\n"
+	  "  would be erased (--subjects lists them after a real sweep). --now T: sweep as of\n"
+	  "  T (YYYY-MM-DD or ISO 8601 UTC). --batch N: records per transaction (5000).\n"
+	  "  Exit 0 done, 1 error (earlier batches stay), 2 usage, 3 no vault, 4 not admin.\n" },
+	{ "hold", pv_cmd_hold, "legal holds: create, list, show, release",
+	  "usage: privault hold create --reason TEXT [--subject ID] [--category C] [--from T] [--to T]\n"
+	  "       privault hold list [--all] [--json]\n"
+	  "       privault hold show ID [--json]\n"
+	  "       privault hold release ID\n"
+	  "  A hold keeps every record it covers (subject, category and collection time in\n"
+	  "  [from, to) all matching; at least one given) from retention sweeps until released.\n"
+	  "  The reason is a case or matter reference, never personal data ('@' is refused).\n" },
 	{ "serve", pv_cmd_serve, "run the HTTP/JSON server (foreground)",
 	  "usage: privault serve [--config FILE] [--listen ADDR] [--port N] [--tls-cert PEM --tls-key PEM]\n"
 	  "                      [--threads N] [--max-body BYTES] [--access-log FILE|-|off]\n"
@@ -89,6 +106,15 @@ static const pv_cli_command commands[] = {
 	  "  then verify the copy: row counts per table, every data key unwrapped and every\n"
 	  "  record and identifier decrypted with the key file (default VAULT/privault.key or\n"
 	  "  $PRIVAULT_KEYS), and the audit chain verified. Exit 5 when verification fails.\n" },
+	{ "scrub", pv_cmd_scrub, "remove personal data from telemetry and free text (stdin to stdout)",
+	  "usage: privault scrub [--json] [--types email,phone,ipv4,ipv6,card,iban,ssn]\n"
+	  "                      [--pseudonymize [--key-file F]] [--stats] [FILE]\n"
+	  "  Replace email addresses, phone numbers, IP addresses, payment cards (Luhn),\n"
+	  "  IBANs (mod 97) and US SSNs with [EMAIL], [PHONE], ... placeholders, line by\n"
+	  "  line from FILE or stdin to stdout. --json: JSON lines; string values are\n"
+	  "  scrubbed, never keys. --pseudonymize: keyed pseudonyms ([EMAIL:3f2a9c0b11d4])\n"
+	  "  with the key of --key-file F (\"scrub <64 hex>\", mode 0600), else derived from\n"
+	  "  the vault's keys. --stats: counts per type on stderr. See docs/scrub.md.\n" },
 	{ "logs", pv_cmd_logs, "anonymize (stream) and rotate web-server access logs",
 	  "usage: privault logs anonymize [FILE...] [-o FILE] [--format auto|common|combined|json]\n"
 	  "                               [--preset anonip|ga|matomo1|matomo2|matomo3]\n"
@@ -104,15 +130,6 @@ static const pv_cli_command commands[] = {
 	  "  are counted on stderr. --pseudonymize: keyed pseudonyms, a new key each UTC day.\n"
 	  "  rotate: copy-and-truncate (or --rename) by size or age, gzip, delete rotated\n"
 	  "  files past the retention (the policy's retention.access_logs). See docs/logs.md.\n" },
-	{ "scrub", pv_cmd_scrub, "remove personal data from telemetry and free text (stdin to stdout)",
-	  "usage: privault scrub [--json] [--types email,phone,ipv4,ipv6,card,iban,ssn]\n"
-	  "                      [--pseudonymize [--key-file F]] [--stats] [FILE]\n"
-	  "  Replace email addresses, phone numbers, IP addresses, payment cards (Luhn),\n"
-	  "  IBANs (mod 97) and US SSNs with [EMAIL], [PHONE], ... placeholders, line by\n"
-	  "  line from FILE or stdin to stdout. --json: JSON lines; string values are\n"
-	  "  scrubbed, never keys. --pseudonymize: keyed pseudonyms ([EMAIL:3f2a9c0b11d4])\n"
-	  "  with the key of --key-file F (\"scrub <64 hex>\", mode 0600), else derived from\n"
-	  "  the vault's keys. --stats: counts per type on stderr. See docs/scrub.md.\n" },
 	{ NULL, NULL, NULL, NULL }
 };
 

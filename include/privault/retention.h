@@ -87,7 +87,7 @@ int pv_hold_list(pv_vault *v, const pv_caller *caller, int include_released, pv_
 
 typedef struct {
 	int dry_run;      /* 1: report what would go, write nothing (not even an audit entry) */
-	pv_time now;      /* the sweep's "now"; 0 = pv_clock_now() */
+	pv_time now;      /* the sweep's "now"; 0 = pv_clock_now(); later than the clock only in a dry run */
 	size_t batch;     /* records per transaction; 0 = PV_SWEEP_DEFAULT_BATCH */
 } pv_sweep_options;
 

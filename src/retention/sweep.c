@@ -549,6 +549,10 @@ int pv_retention_sweep(pv_vault *v, const pv_caller *caller, const pv_sweep_opti
 		return pv_error_set(PV_ELIMIT, "batch: at most %d records", PV_SWEEP_MAX_BATCH);
 	if (o.now < 0)
 		return pv_error_set(PV_EINVAL, "now: expected a time after 1970");
+	/* deleting data before its time cannot be undone: only a dry run may look ahead */
+	if (!o.dry_run && o.now > pv_clock_now())
+		return pv_error_set(PV_EINVAL, "now: a sweep cannot run ahead of the clock "
+				    "(a dry run can look ahead)");
 
 	memset(&sw, 0, sizeof(sw));
 	sw.v = v;

@@ -185,10 +185,14 @@ static int has_erased(const pv_sweep_report *r, const char *sid)
 	return 0;
 }
 
+/* Sweep as of `now` (0: the clock), moving the clock there first unless it is a dry run. */
 static pv_sweep_report *sweep(pv_vault *v, int dry, pv_time now, size_t batch)
 {
 	pv_sweep_options o = { dry, now, batch };
 	pv_sweep_report *r = NULL;
+
+	if (!dry && now != 0)
+		pv_clock_set(now);
 
 	assert_int_equal(pv_retention_sweep(v, &ADMIN, &o, &r), 0);
 	assert_non_null(r);
@@ -591,6 +595,15 @@ static void test_sweep_args(void **state)
 	assert_int_equal(pv_retention_sweep(f->v, &AUDITOR, NULL, &r), PV_EDENIED);
 	assert_int_equal(pv_retention_sweep(f->v, &ADMIN, &o, &r), PV_ELIMIT);
 	assert_int_equal(pv_retention_sweep(NULL, &ADMIN, NULL, &r), PV_EINVAL);
+	/* a real sweep never runs ahead of the clock; a dry run may look ahead */
+	o.batch = 0;
+	o.now = T0 + DAY;
+	assert_int_equal(pv_retention_sweep(f->v, &ADMIN, &o, &r), PV_EINVAL);
+	assert_null(r);
+	o.dry_run = 1;
+	assert_int_equal(pv_retention_sweep(f->v, &ADMIN, &o, &r), 0);
+	assert_true(r->now == T0 + DAY);
+	pv_sweep_report_free(r);
 	pv_sweep_report_free(NULL);
 	assert_string_equal(pv_retention_action_name(PV_RETAIN_ANONYMIZE), "anonymize");
 	assert_string_equal(pv_retention_action_name(PV_RETAIN_DELETE), "delete");
