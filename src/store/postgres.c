@@ -37,6 +37,16 @@
 		 "updated_at, expires_at, nonce, ciphertext"
 #define AUDIT_COLS "seq, at, actor, action, subject_id, purpose, category, outcome, prev_hash, hash"
 #define APIKEY_COLS "id, name, role, grants, hash, created_at, revoked_at"
+#define HOLD_COLS "id, subject_id, category, from_at, to_at, reason, created_by, created_at, " \
+		  "released_by, released_at"
+/* A record is kept from the sweep when an active legal hold covers it or its subject is restricted
+ * (the subject's own row: a lookup within one subject, never a join across subjects). */
+#define SWEEPABLE "NOT EXISTS (SELECT 1 FROM legal_holds h WHERE h.released_at IS NULL" \
+		  " AND (h.subject_id IS NULL OR h.subject_id = r.subject_id)" \
+		  " AND (h.category IS NULL OR h.category = r.category)" \
+		  " AND (h.from_at IS NULL OR r.collected_at >= h.from_at)" \
+		  " AND (h.to_at IS NULL OR r.collected_at < h.to_at))" \
+		  " AND NOT EXISTS (SELECT 1 FROM subjects su WHERE su.id = r.subject_id AND su.state = 1)"
 
 /* The advisory lock key that serializes audit appends ("prvault" in ASCII). */
 #define PG_AUDIT_LOCK_KEY "31637185665230964"
@@ -122,6 +132,29 @@ static const struct {
 	[PG_APIKEY_EACH] = { "SELECT " APIKEY_COLS " FROM api_keys ORDER BY created_at, id", "read api_keys" },
 	[PG_APIKEY_REVOKE] = { "UPDATE api_keys SET revoked_at = $2::bigint WHERE id = $1::text "
 			       "AND revoked_at IS NULL", "update api_keys" },
+	[PG_HOLD_INSERT] = { "INSERT INTO legal_holds (" HOLD_COLS ") VALUES ($1::text, $2::text, $3::text, "
+			     "$4::bigint, $5::bigint, $6::text, $7::text, $8::bigint, $9::text, $10::bigint) "
+			     "ON CONFLICT DO NOTHING", "insert into legal_holds" },
+	[PG_HOLD_GET] = { "SELECT " HOLD_COLS " FROM legal_holds WHERE id = $1::text", "read legal_holds" },
+	[PG_HOLD_EACH] = { "SELECT " HOLD_COLS " FROM legal_holds ORDER BY created_at, id", "read legal_holds" },
+	[PG_HOLD_EACH_ACTIVE] = { "SELECT " HOLD_COLS " FROM legal_holds WHERE released_at IS NULL "
+				  "ORDER BY created_at, id", "read legal_holds" },
+	[PG_HOLD_RELEASE] = { "UPDATE legal_holds SET released_by = $2::text, released_at = $3::bigint "
+			      "WHERE id = $1::text AND released_at IS NULL", "update legal_holds" },
+	[PG_EXPIRED_EACH] = { "SELECT r.id, r.subject_id, r.category, r.purpose, r.source, r.policy_version, "
+			      "r.collected_at, r.expires_at FROM records r WHERE r.expires_at >= $1::bigint "
+			      "AND r.expires_at <= $2::bigint AND " SWEEPABLE " ORDER BY r.expires_at "
+			      "LIMIT $3::bigint", "read records" },
+	[PG_EXPIRED_COUNT] = { "SELECT COUNT(*) FROM records WHERE expires_at <= $1::bigint", "count records" },
+	[PG_REC_DELETE_REF] = { "DELETE FROM records WHERE subject_id = $1::text AND id = $2::text",
+				"delete from records" },
+	[PG_REC_COUNT_SUBJECT] = { "SELECT COUNT(*) FROM records WHERE subject_id = $1::text", "count records" },
+	[PG_TALLY_ADD] = { "INSERT INTO retention_tally (category, purpose, source, month, count) "
+			   "VALUES ($1::text, $2::text, $3::text, $4::bigint, $5::bigint) "
+			   "ON CONFLICT (category, purpose, source, month) "
+			   "DO UPDATE SET count = retention_tally.count + excluded.count", "insert into retention_tally" },
+	[PG_TALLY_EACH] = { "SELECT category, purpose, source, month, count FROM retention_tally "
+			    "ORDER BY month, category, purpose, source", "read retention_tally" },
 };
 
 static const pv_store_dialect pg_dialect = {
@@ -613,4 +646,14 @@ const pv_store_ops pv_store_postgres_ops = {
 	.apikey_get = pg_apikey_get,
 	.apikey_each = pg_apikey_each,
 	.apikey_revoke = pg_apikey_revoke,
+	.hold_insert = pg_hold_insert,
+	.hold_get = pg_hold_get,
+	.hold_each = pg_hold_each,
+	.hold_release = pg_hold_release,
+	.record_expired_each = pg_record_expired_each,
+	.record_expired_count = pg_record_expired_count,
+	.record_delete_refs = pg_record_delete_refs,
+	.record_count_subjects = pg_record_count_subjects,
+	.tally_add = pg_tally_add,
+	.tally_each = pg_tally_each,
 };

@@ -25,6 +25,9 @@ enum {
 	PG_CKPT_INSERT, PG_CKPT_EACH,
 	PG_TRY_LOCK,
 	PG_APIKEY_INSERT, PG_APIKEY_GET, PG_APIKEY_EACH, PG_APIKEY_REVOKE,
+	PG_HOLD_INSERT, PG_HOLD_GET, PG_HOLD_EACH, PG_HOLD_EACH_ACTIVE, PG_HOLD_RELEASE,
+	PG_EXPIRED_EACH, PG_EXPIRED_COUNT, PG_REC_DELETE_REF, PG_REC_COUNT_SUBJECT,
+	PG_TALLY_ADD, PG_TALLY_EACH,
 	PG__COUNT
 };
 
@@ -125,6 +128,22 @@ int pg_apikey_insert(pv_store *s, const pv_store_apikey *k);
 int pg_apikey_get(pv_store *s, const char *id, pv_store_apikey *out);
 int pg_apikey_each(pv_store *s, int (*cb)(const pv_store_apikey *k, void *payload), void *payload);
 int pg_apikey_revoke(pv_store *s, const char *id, pv_time at);
+/* Retention (postgres_ext.c). */
+int pg_hold_insert(pv_store *s, const pv_store_hold *h);
+int pg_hold_get(pv_store *s, const char *id, pv_store_hold *out);
+int pg_hold_each(pv_store *s, int active_only, int (*cb)(const pv_store_hold *h, void *payload), void *payload);
+int pg_hold_release(pv_store *s, const char *id, const char *by, pv_time at);
+int pg_record_expired_each(pv_store *s, pv_time from, pv_time now, size_t limit,
+			   int (*cb)(const pv_store_expired *r, void *payload), void *payload);
+int pg_record_expired_count(pv_store *s, pv_time now, int64_t *out);
+int pg_record_delete_refs(pv_store *s, const pv_store_record_ref *refs, size_t n, size_t *out_deleted);
+int pg_record_count_subjects(pv_store *s, const char (*ids)[PV_ID_LEN + 1], size_t n, int64_t *counts);
+int pg_tally_add(pv_store *s, const char *category, const char *purpose, const char *source,
+		 pv_time month, int64_t count);
+int pg_tally_each(pv_store *s,
+		  int (*cb)(const char *category, const char *purpose, const char *source,
+			    pv_time month, int64_t count, void *payload),
+		  void *payload);
 
 /* Whole tables (postgres_table.c), for `privault store copy`. */
 int pg_table_count(pv_store *s, const char *table, int64_t *out);

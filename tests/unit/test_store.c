@@ -1358,6 +1358,162 @@ static void test_apikeys(void **state)
 	assert_int_equal(pv_store_apikey_get(f->s, "ffffffffffffffff", &out), PV_ENOTFOUND);
 }
 
+typedef struct {
+	int n;
+	pv_store_expired e[8];
+} expired_seen;
+
+static int expired_cb(const pv_store_expired *r, void *payload)
+{
+	expired_seen *x = payload;
+
+	assert_true(x->n < 8);
+	x->e[x->n++] = *r;
+	return 0;
+}
+
+typedef struct {
+	const char *id;
+	int found;
+	pv_store_hold h;
+} hold_seen;
+
+static int hold_cb(const pv_store_hold *h, void *payload)
+{
+	hold_seen *x = payload;
+
+	if (strcmp(h->id, x->id) == 0) {
+		x->found++;
+		x->h = *h;
+	}
+	return 0;
+}
+
+typedef struct {
+	const char *category;
+	int64_t count;
+	pv_time month;
+} tally_seen;
+
+static int tally_cb(const char *category, const char *purpose, const char *source, pv_time month,
+		    int64_t count, void *payload)
+{
+	tally_seen *x = payload;
+
+	if (strcmp(category, x->category) == 0 && strcmp(purpose, "billing") == 0 && strcmp(source, "") == 0) {
+		x->count = count;
+		x->month = month;
+	}
+	return 0;
+}
+
+/* Retention (appended by the retention issue): holds, the expired walk, deletes by reference, tallies. */
+static void test_retention_ops(void **state)
+{
+	fixture *f = *state;
+	/* a window of expiry times of this run only, so a shared database's other rows stay out */
+	pv_time base = 100000000 + (pv_time)(randombytes_random() % 1000000) * 100;
+	char a[PV_ID_LEN + 1], b[PV_ID_LEN + 1], hid[PV_ID_LEN + 1], cat[40];
+	uint8_t ct[3] = { 1, 2, 3 };
+	pv_store_record r[4];
+	pv_store_record_ref refs[2];
+	pv_store_hold h, out;
+	expired_seen seen;
+	hold_seen hs;
+	tally_seen ts;
+	int64_t n0, n, counts[2];
+	size_t deleted = 0;
+	int i;
+
+	new_subject(f->s, a);
+	new_subject(f->s, b);
+	for (i = 0; i < 4; i++) {
+		make_record(&r[i], i < 3 ? a : b, i == 1 ? "commercial" : "contact", 1000 + i, ct, sizeof(ct));
+		r[i].expires_at = base + i;
+		assert_int_equal(pv_store_record_insert(f->s, &r[i]), 0);
+	}
+	assert_int_equal(pv_store_record_expired_count(f->s, base - 1, &n0), 0);
+	assert_int_equal(pv_store_record_expired_count(f->s, base + 3, &n), 0);
+	assert_int_equal(n - n0, 4);
+	memset(&seen, 0, sizeof(seen));
+	assert_int_equal(pv_store_record_expired_each(f->s, base, base + 3, 0, expired_cb, &seen), 0);
+	assert_int_equal(seen.n, 4);
+	assert_string_equal(seen.e[0].id, r[0].id);   /* earliest expiry first */
+	assert_int_equal(seen.e[3].expires_at, base + 3);
+	assert_string_equal(seen.e[1].category, "commercial");
+	assert_int_equal(seen.e[2].collected_at, 1002);
+	memset(&seen, 0, sizeof(seen));
+	assert_int_equal(pv_store_record_expired_each(f->s, base, base + 3, 2, expired_cb, &seen), 0);
+	assert_int_equal(seen.n, 2);
+
+	/* a hold on subject a's commercial records keeps r[1] out of the walk; b restricted keeps r[3] */
+	memset(&h, 0, sizeof(h));
+	pv_uuid_new(hid);
+	memcpy(h.id, hid, sizeof(h.id));
+	memcpy(h.subject_id, a, sizeof(h.subject_id));
+	snprintf(h.category, sizeof(h.category), "commercial");
+	h.from = 500;
+	snprintf(h.reason, sizeof(h.reason), "litigation 2026-17");
+	snprintf(h.created_by, sizeof(h.created_by), "legal");
+	h.created_at = 1764000000;
+	assert_int_equal(pv_store_hold_insert(f->s, &h), 0);
+	assert_int_equal(pv_store_hold_insert(f->s, &h), PV_EEXISTS);
+	assert_int_equal(pv_store_hold_get(f->s, hid, &out), 0);
+	assert_string_equal(out.category, "commercial");
+	assert_string_equal(out.subject_id, a);
+	assert_int_equal(out.from, 500);
+	assert_int_equal(out.to, 0);
+	assert_string_equal(out.released_by, "");
+	assert_int_equal(pv_store_subject_set_state(f->s, b, PV_SUBJECT_RESTRICTED, 5), 0);
+	memset(&seen, 0, sizeof(seen));
+	assert_int_equal(pv_store_record_expired_each(f->s, base, base + 3, 0, expired_cb, &seen), 0);
+	assert_int_equal(seen.n, 2);
+	assert_string_equal(seen.e[0].id, r[0].id);
+	assert_string_equal(seen.e[1].id, r[2].id);
+	memset(&hs, 0, sizeof(hs));
+	hs.id = hid;
+	assert_int_equal(pv_store_hold_each(f->s, 1, hold_cb, &hs), 0);
+	assert_int_equal(hs.found, 1);
+	assert_int_equal(pv_store_hold_release(f->s, hid, "legal", 1764000500), 0);
+	assert_int_equal(pv_store_hold_release(f->s, hid, "legal", 1764000600), PV_ENOTFOUND);
+	memset(&hs, 0, sizeof(hs));
+	hs.id = hid;
+	assert_int_equal(pv_store_hold_each(f->s, 1, hold_cb, &hs), 0);
+	assert_int_equal(hs.found, 0);   /* no longer active */
+	assert_int_equal(pv_store_hold_each(f->s, 0, hold_cb, &hs), 0);
+	assert_int_equal(hs.found, 1);
+	assert_string_equal(hs.h.released_by, "legal");
+	assert_int_equal(hs.h.released_at, 1764000500);
+	assert_int_equal(pv_store_hold_get(f->s, "00000000-0000-4000-8000-000000000000", &out), PV_ENOTFOUND);
+
+	/* deletes by reference, counts per subject */
+	memcpy(refs[0].subject_id, a, sizeof(refs[0].subject_id));
+	memcpy(refs[0].id, r[0].id, sizeof(refs[0].id));
+	memcpy(refs[1].subject_id, b, sizeof(refs[1].subject_id));   /* r[0] is not b's: nothing */
+	memcpy(refs[1].id, r[0].id, sizeof(refs[1].id));
+	assert_int_equal(pv_store_record_delete_refs(f->s, refs, 2, &deleted), 0);
+	assert_int_equal(deleted, 1);
+	{
+		char ids[2][PV_ID_LEN + 1];
+
+		memcpy(ids[0], a, sizeof(ids[0]));
+		memcpy(ids[1], b, sizeof(ids[1]));
+		assert_int_equal(pv_store_record_count_subjects(f->s, (const char (*)[PV_ID_LEN + 1])ids, 2, counts), 0);
+		assert_int_equal(counts[0], 2);
+		assert_int_equal(counts[1], 1);
+	}
+
+	/* tallies add up per (category, purpose, source, month) */
+	snprintf(cat, sizeof(cat), "t_%.8s", hid);
+	assert_int_equal(pv_store_tally_add(f->s, cat, "billing", "", 1764547200, 3), 0);
+	assert_int_equal(pv_store_tally_add(f->s, cat, "billing", "", 1764547200, 4), 0);
+	memset(&ts, 0, sizeof(ts));
+	ts.category = cat;
+	assert_int_equal(pv_store_tally_each(f->s, tally_cb, &ts), 0);
+	assert_int_equal(ts.count, 7);
+	assert_int_equal(ts.month, 1764547200);
+}
+
 /* ---- transactions, persistence ----------------------------------------------------------- */
 
 static void test_transactions(void **state)
@@ -1544,6 +1700,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_tx_serial_and_job_lock, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_audit_lock_across_connections, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_apikeys, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_retention_ops, setup, teardown),
 	};
 
 	if (sodium_init() < 0)
