@@ -27,27 +27,32 @@ static int hexval(int c)
  */
 int pv_ip_parse4(const char *s, size_t n, uint8_t out[4])
 {
-	size_t i = 0;
-	int k;
+	const char *p = s, *e = s + n;
 
-	for (k = 0; k < 4; k++) {
-		size_t start = i;
-		unsigned v = 0;
+	for (int k = 0; k < 4; k++) {
+		unsigned v;
 
-		while (i < n && s[i] >= '0' && s[i] <= '9' && i - start < 4)
-			v = v * 10 + (unsigned)(s[i++] - '0');
-		if (i == start || i - start > 3 || v > 255)
+		if (p >= e || (unsigned)(*p - '0') > 9)
 			return 0;
-		if (i - start > 1 && s[start] == '0')
-			return 0;
+		v = (unsigned)(*p++ - '0');
+		if (p < e && (unsigned)(*p - '0') <= 9) {
+			if (v == 0)
+				return 0;           /* leading zero */
+			v = v * 10 + (unsigned)(*p++ - '0');
+			if (p < e && (unsigned)(*p - '0') <= 9) {
+				v = v * 10 + (unsigned)(*p++ - '0');
+				if (v > 255)
+					return 0;
+			}
+		}
 		out[k] = (uint8_t)v;
 		if (k < 3) {
-			if (i >= n || s[i] != '.')
+			if (p >= e || *p != '.')
 				return 0;
-			i++;
+			p++;
 		}
 	}
-	return i == n;
+	return p == e;
 }
 
 /* One hextet: 1 to 4 hex digits. -1 when invalid. */
@@ -464,8 +469,18 @@ int pv_ip_client_field(const char *s, size_t n, const pv_ipmask *m, pv_ipaddr *a
 int pv_ip_hostport(const char *s, size_t n, pv_ipaddr *a, size_t *a_off, size_t *a_len)
 {
 	const char *c;
+	size_t i;
 
 	if (n == 0)
+		return 0;
+	/* an address has a '.' or ':' within its first 5 characters, after hex digits only */
+	for (i = s[0] == '[' ? 1 : 0; i < n && i < 6; i++) {
+		if (s[i] == '.' || s[i] == ':')
+			break;
+		if (hexval((unsigned char)s[i]) < 0)
+			return 0;
+	}
+	if (i == n || i == 6)
 		return 0;
 	if (s[0] == '[') {
 		const char *e = memchr(s, ']', n);

@@ -344,15 +344,93 @@ static int client_text(pv_logs_anon *a, const char *line, size_t fn, int *rc)
 	return 1;
 }
 
+/* Is line[b..e) an element of an address list ("-", "unknown" or an address)? */
+static int list_element(const char *line, size_t b, size_t e)
+{
+	pv_ipaddr ad;
+	size_t ao, al;
+
+	if (e - b == 1 && line[b] == '-')
+		return 1;
+	if (e - b == 7 && strncasecmp(line + b, "unknown", 7) == 0)
+		return 1;
+	return pv_ip_hostport(line + b, e - b, &ad, &ao, &al);
+}
+
+#define MAX_TRAILING 8
+
+/*
+ * The address-list fields of a text line: walking back from its end over
+ * the trailing fields (bare tokens, and quoted fields that are "-" or end
+ * with an address) until a quoted field that is not a list (the user agent
+ * in combined, the request in common) or the client field. Each candidate
+ * is then checked as a whole by address_list, in line order. Only the
+ * last word of the stopping field is read, so a line costs little more
+ * than its client field.
+ */
+static int trailing_lists(pv_logs_anon *a, const char *line, size_t fn, size_t end)
+{
+	size_t off[MAX_TRAILING], len[MAX_TRAILING], nc = 0, e = end;
+	int rc = 0;
+
+	while (nc < MAX_TRAILING) {
+		size_t b;
+
+		while (e > fn && line[e - 1] == ' ')
+			e--;
+		if (e <= fn + 1)
+			break;
+		if (line[e - 1] == '"') {
+			size_t q = e - 1, k = q;
+			const char *o;
+
+			while (k > fn && line[k - 1] != ',' && line[k - 1] != '"' && line[k - 1] != ' ')
+				k--;
+			while (k < q && line[k] == ' ')
+				k++;
+			if (k <= fn || !list_element(line, k, q))
+				break;
+			for (o = line + k;; o--) {
+				o = memrchr(line + fn, '"', (size_t)(o - (line + fn)));
+				if (o == NULL)
+					break;
+				size_t bs = 0;
+
+				while (o - bs - 1 >= line + fn && o[-(ptrdiff_t)bs - 1] == '\\')
+					bs++;
+				if (bs % 2 == 0)
+					break;
+			}
+			if (o == NULL)
+				break;
+			b = (size_t)(o - line);
+			off[nc] = b + 1;
+			len[nc++] = q - b - 1;
+			e = b;
+			continue;
+		}
+		for (b = e; b > fn && line[b - 1] != ' '; b--)
+			;
+		off[nc] = b;
+		len[nc++] = e - b;
+		e = b;
+	}
+	while (nc-- > 0) {
+		address_list(a, line, off[nc], len[nc], &rc);
+		if (rc != 0)
+			return rc;
+	}
+	return 0;
+}
+
 /*
  * A common/combined line: the client field (up to the first space), then
- * each later field (a "quoted" string with backslash escapes, or a bare
- * token) that is an address list. 1 masked, 0 unchanged, 2 malformed.
+ * the trailing address-list fields (X-Forwarded-For appended to combined).
+ * 1 masked, 0 unchanged, 2 malformed.
  */
 static int line_text(pv_logs_anon *a, const char *line, size_t len)
 {
-	size_t end = len, fn, p;
-	unsigned char c0;
+	size_t end = len, fn;
 	const char *sp;
 	int rc;
 
@@ -366,46 +444,7 @@ static int line_text(pv_logs_anon *a, const char *line, size_t len)
 		return rc != 0 ? rc : 2;
 	if (a->o.everywhere)
 		return token_scan(a, line, len, fn, len);
-	for (p = fn; p < end;) {
-		size_t q;
-
-		if (line[p] == ' ') {
-			p++;
-			continue;
-		}
-		if (line[p] == '"') {
-			const char *e;
-
-			for (q = p + 1;; q = (size_t)(e - line) + 1) {
-				e = memchr(line + q, '"', end - q);
-				if (e == NULL)
-					return 0;
-				size_t bs = 0;
-
-				while (e - bs - 1 > line + p && e[-(ptrdiff_t)bs - 1] == '\\')
-					bs++;
-				if (bs % 2 == 0)
-					break;
-			}
-			q = (size_t)(e - line);
-			address_list(a, line, p + 1, q - p - 1, &rc);
-			if (rc != 0)
-				return rc;
-			p = q + 1;
-			continue;
-		}
-		/* bare token: most (status, size, date, "-") cannot start an address */
-		c0 = (unsigned char)line[p];
-		for (q = p + 1; q < end && line[q] != ' '; q++)
-			;
-		if (tok_ch[c0] || c0 == '[') {
-			address_list(a, line, p, q - p, &rc);
-			if (rc != 0)
-				return rc;
-		}
-		p = q;
-	}
-	return 0;
+	return trailing_lists(a, line, fn, end);
 }
 
 /* ---- JSON lines ---------------------------------------------------------------------- */
@@ -726,7 +765,8 @@ int pv_logs_anon_fd(pv_logs_anon *a, int in_fd, int out_fd, pv_logs_stats *st_ou
 		return pv_error_set(PV_ENOMEM, "logs: no memory for the read buffer");
 	a->out_len = 0;
 	while (!eof) {
-		ssize_t r = read(in_fd, buf + have, cap - have);
+		size_t want = cap - have < PV_LOGS_READ_CHUNK ? cap - have : PV_LOGS_READ_CHUNK;
+		ssize_t r = read(in_fd, buf + have, want);
 
 		if (r < 0) {
 			if (errno == EINTR)
