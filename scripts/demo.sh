@@ -1,8 +1,39 @@
 #!/usr/bin/env bash
 # `make run`: create a vault under ./var/vault with the iXsystems example policy (once),
-# then walk through a short, real CLI session against it. Every command shown is run.
+# create an admin API key, and run `privault serve` on 127.0.0.1:8700 in the foreground,
+# printing its URL, the key and a curl example (Ctrl-C stops it; requests in flight finish).
+#   scripts/demo.sh --cli    the narrated CLI session instead (every command shown is run)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+if [ "${1:-}" != "--cli" ]; then
+	P=build/cmd/privault/privault
+	POLICY=examples/policies/ixsystems-2020.yaml
+	export PRIVAULT_VAULT=var/vault
+	mkdir -p var
+	if [ ! -f "$PRIVAULT_VAULT/vault.db" ]; then
+		"$P" init "$PRIVAULT_VAULT" --policy "$POLICY"
+	else
+		echo "(vault already at $PRIVAULT_VAULT; delete ./var to start over)"
+	fi
+	KEY=$("$P" apikey create "demo-admin-$(date +%Y%m%d%H%M%S)" --role admin)
+	LISTEN=${PRIVAULT_LISTEN:-127.0.0.1}
+	PORT=${PRIVAULT_PORT:-8700}
+	cat <<EOF
+
+privault serve: http://$LISTEN:$PORT   (OpenAPI: http://$LISTEN:$PORT/v1/openapi.json)
+admin API key (shown once; only its hash is stored):
+  $KEY
+
+Try, in another terminal:
+  curl -s -H 'Authorization: Bearer $KEY' -H 'Content-Type: application/json' \\
+       -d '{"identifiers":{"email":"ada@example.com"},"regime":"ccpa"}' http://$LISTEN:$PORT/v1/subjects
+  curl -s http://$LISTEN:$PORT/metrics | head
+More in docs/api.md; the CLI walk-through: scripts/demo.sh --cli.
+
+EOF
+	exec "$P" serve --listen "$LISTEN" --port "$PORT"
+fi
 
 P=build/cmd/privault/privault
 POLICY=examples/policies/ixsystems-2020.yaml
