@@ -147,6 +147,8 @@ void pv_logs_anon_free(pv_logs_anon *a)
 /* Append n bytes to the output. 0 or PV_ENOMEM. */
 static int put(pv_logs_anon *a, const char *p, size_t n)
 {
+	if (n == 0)
+		return 0;
 	if (n > a->out_cap - a->out_len) {
 		size_t cap = a->out_cap ? a->out_cap : 65536;
 		char *q;
