@@ -75,6 +75,13 @@ class Server:
         self.proc = None
         self.port = None
         self.conn = None
+        # PV_TEST_NEW_STORE: a command printing the URL of a fresh empty store (tests/pg runs
+        # these tests on PostgreSQL with it); unset: the vault's own SQLite file.
+        self.store = None
+        cmd = os.environ.get("PV_TEST_NEW_STORE")
+        if cmd:
+            self.store = subprocess.run(cmd, shell=True, check=True, capture_output=True,
+                                        text=True).stdout.strip()
 
     # ---- life ----
 
@@ -82,6 +89,8 @@ class Server:
         e = dict(os.environ)
         e.pop("PRIVAULT_KEYS", None)
         e.pop("PRIVAULT_STORE", None)
+        if self.store:
+            e["PRIVAULT_STORE"] = self.store
         e["PRIVAULT_VAULT"] = self.vault
         e["TMPDIR"] = self.tmp
         e.update(self.extra_env)
