@@ -571,6 +571,36 @@ static void test_stream_json_lines(void **state)
 	free(out);
 }
 
+/* A JSON line longer than PV_SCRUB_JSON_MAX_LINE is scrubbed as text, counted, and the next line is JSON again. */
+static void test_stream_json_too_long(void **state)
+{
+	size_t big = PV_SCRUB_JSON_MAX_LINE + 100000, n = 0, len;
+	char *in = malloc(big + 200), *out;
+	pv_scrub_stats st;
+	static const char tail[] = "\n{\"ip\": \"10.0.0.9\"}\n";
+
+	(void)state;
+	assert_non_null(in);
+	n += (size_t)sprintf(in, "{\"a\": \"");
+	while (n < big) {
+		memcpy(in + n, "joe@example.com ", 16);
+		n += 16;
+	}
+	memcpy(in + n, "\"}", 2);
+	n += 2;
+	memcpy(in + n, tail, sizeof(tail) - 1);
+	n += sizeof(tail) - 1;
+	out = stream(in, n, 1, &len, &st);
+	assert_int_equal(st.malformed, 1);
+	assert_int_equal(st.lines, 2);
+	assert_null(strstr(out, "joe@"));
+	assert_int_equal(strncmp(out, "{\"a\": \"[EMAIL] [EMAIL] ", 20), 0);
+	assert_true(len > 22);
+	assert_string_equal(out + len - 20, "\"}\n{\"ip\": \"[IPV4]\"}\n");
+	free(in);
+	free(out);
+}
+
 /* Hostile input: millions of token starts, each a near miss; must stay linear. */
 static void test_linear_time(void **state)
 {
@@ -613,6 +643,7 @@ int main(void)
 		cmocka_unit_test(test_json),
 		cmocka_unit_test(test_stream_long_lines),
 		cmocka_unit_test(test_stream_json_lines),
+		cmocka_unit_test(test_stream_json_too_long),
 		cmocka_unit_test(test_linear_time),
 		cmocka_unit_test(test_corpus),
 	};
