@@ -205,10 +205,18 @@ size_t pv_scrub_detect_ipv4(const char *p, size_t i, size_t n)
 	uint8_t q[4];
 	size_t end;
 
-	if (!is_digit(at(p, i, n)) || !digit_start_ok(p, i) || after_product_slash(p, i))
+	int c;
+
+	if (!is_digit(at(p, i, n)) || after_product_slash(p, i))
+		return 0;
+	/* like other numbers, except that a dash may join addresses: "10.0.0.1-10.0.0.9" is two */
+	if (!digit_start_ok(p, i) && !(i >= 2 && p[i - 1] == '-' && is_digit((unsigned char)p[i - 2])))
 		return 0;
 	end = parse_quad(p, i, n, q);
-	if (end == 0 || !digit_end_ok(p, end, n) || after_version_word(p, i))
+	if (end == 0 || after_version_word(p, i))
+		return 0;
+	c = at(p, end, n);
+	if (is_word(c) || (c == '.' && is_digit(at(p, end + 1, n))))
 		return 0;
 	return end;
 }
