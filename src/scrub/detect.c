@@ -94,11 +94,18 @@ size_t pv_scrub_detect_email(const char *p, size_t i, size_t n)
 		if (is_local(c) && c != '.')
 			return 0;
 	}
-	while (k < n && k - i <= 64 && is_local((unsigned char)p[k]))
+	/* the local part, up to '@' or its URL encoding "%40" (query strings in access logs) */
+	while (k < n && k - i <= 64 && is_local((unsigned char)p[k])
+	       && !(p[k] == '%' && at(p, k + 1, n) == '4' && at(p, k + 2, n) == '0'))
 		k++;
-	if (k - i > 64 || at(p, k, n) != '@' || p[k - 1] == '.')
+	if (k - i > 64 || k == i || p[k - 1] == '.')
 		return 0;
-	k++;
+	if (at(p, k, n) == '@')
+		k++;
+	else if (at(p, k, n) == '%' && at(p, k + 1, n) == '4' && at(p, k + 2, n) == '0')
+		k += 3;
+	else
+		return 0;
 	/* domain: labels of [A-Za-z0-9-], no '-' at either end, joined by single dots */
 	label_start = k;
 	while (k < n && k - label_start < 254) {

@@ -250,7 +250,7 @@ int pv_scrub_buf_put(pv_scrub_buf *b, const char *data, size_t len)
 
 /*
  * The normalized form a pseudonym is computed from, so that different
- * spellings of one value get one pseudonym: lower-cased email, a phone in
+ * spellings of one value get one pseudonym: lower-cased email ("%40" as '@'), a phone in
  * E.164 ("+14155550199"; a "(0)" trunk prefix dropped), an address as 16
  * bytes (IPv4 mapped, zone dropped; IPv4 and IPv6 share the domain "ip"),
  * digits of cards and SSNs, the compact upper-case IBAN. Returns the length
@@ -263,8 +263,14 @@ static size_t normalize(pv_scrub_type t, const char *p, size_t start, size_t end
 	*domain = type_names[t];
 	switch (t) {
 	case PV_SCRUB_EMAIL:
-		for (size_t k = start; k < end; k++)
+		for (size_t k = start; k < end; k++) {
+			if (p[k] == '%' && k + 2 < end && p[k + 1] == '4' && p[k + 2] == '0') {
+				out[n++] = '@';   /* URL-encoded: the same address, the same pseudonym */
+				k += 2;
+				continue;
+			}
 			out[n++] = (uint8_t)(p[k] >= 'A' && p[k] <= 'Z' ? p[k] + 32 : p[k]);
+		}
 		return n;
 	case PV_SCRUB_PHONE:
 		out[n++] = '+';

@@ -244,6 +244,7 @@ static void test_placeholders(void **state)
 {
 	(void)state;
 	expect("mail joe.smith@example.com now", "mail [EMAIL] now");
+	expect("GET /s?email=joe%40example.com&x=1 a%40b", "GET /s?email=[EMAIL]&x=1 a%40b");
 	expect("ip 10.0.0.1, [2001:db8::1]:443 and 192.168.1.254:8080",
 	       "ip [IPV4], [[IPV6]]:443 and [IPV4]:8080");
 	expect("card 4111 1111 1111 1111.", "card [CARD].");
@@ -357,7 +358,7 @@ static void test_pseudonyms(void **state)
 	memset(k1, 0x11, sizeof(k1));
 	memset(k2, 0x22, sizeof(k2));
 	a = pseudo(k1, "Joe@Example.com +1 (415) 555-0199 10.0.0.1 4111 1111 1111 1111");
-	b = pseudo(k1, "joe@example.com 415-555-0199 ::ffff:10.0.0.1 4111-1111-1111-1111");
+	b = pseudo(k1, "joe%40example.com 415-555-0199 ::ffff:10.0.0.1 4111-1111-1111-1111");
 	c = pseudo(k2, "joe@example.com 415-555-0199 ::ffff:10.0.0.1 4111-1111-1111-1111");
 	/* shape: [TYPE:12 hex] */
 	{
