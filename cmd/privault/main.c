@@ -70,7 +70,7 @@ static const pv_cli_command commands[] = {
 	  "  subjects left with no record and no hold. Prints one line per category x purpose\n"
 	  "  x action and a summary. --dry-run writes nothing and lists the subjects that\n"
 	  "  would be erased (--subjects lists them after a real sweep). --now T: sweep as of\n"
-	  "  T (YYYY-MM-DD or ISO 8601 UTC). --batch N: records per transaction (5000).\n"
+	  "  T (YYYY-MM-DD or ISO 8601 UTC). --batch N: records per transaction (50000).\n"
 	  "  Exit 0 done, 1 error (earlier batches stay), 2 usage, 3 no vault, 4 not admin.\n" },
 	{ "hold", pv_cmd_hold, "legal holds: create, list, show, release",
 	  "usage: privault hold create --reason TEXT [--subject ID] [--category C] [--from T] [--to T]\n"

@@ -82,7 +82,7 @@ int pv_hold_list(pv_vault *v, const pv_caller *caller, int include_released, pv_
 /* ---- the sweeper ------------------------------------------------------ */
 
 /* Records removed per transaction by default, and the largest batch allowed. */
-#define PV_SWEEP_DEFAULT_BATCH 5000
+#define PV_SWEEP_DEFAULT_BATCH 50000
 #define PV_SWEEP_MAX_BATCH 100000
 
 typedef struct {

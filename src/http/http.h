@@ -126,6 +126,7 @@ typedef struct pv_http_route {
 extern const pv_http_route pv_http_api_routes[];
 extern const pv_http_route pv_http_system_routes[];
 extern const pv_http_route pv_http_scrub_routes[];    /* api_scrub.c: POST /v1/scrub */
+extern const pv_http_route pv_http_retention_routes[];   /* api_retention.c: legal holds, sweep */
 extern const pv_http_route *const pv_http_route_tables[];   /* NULL-terminated */
 
 /* ---- helpers (problem.c) ---- */

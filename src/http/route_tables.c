@@ -5,5 +5,6 @@ const pv_http_route *const pv_http_route_tables[] = {
 	pv_http_system_routes,
 	pv_http_api_routes,
 	pv_http_scrub_routes,
+	pv_http_retention_routes,
 	NULL,
 };

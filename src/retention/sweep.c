@@ -398,13 +398,16 @@ static int batch_apply(sweep *sw)
 
 	for (i = 0; i < sw->n && rc == 0; i++) {
 		rc = action_for(sw, &sw->rows[i], &sw->actions[i]);
-		memcpy(sw->refs[i].subject_id, sw->rows[i].subject_id, PV_ID_LEN + 1);
-		memcpy(sw->refs[i].id, sw->rows[i].id, PV_ID_LEN + 1);
 		sw->order[i] = i;
 	}
 	if (rc < 0)
 		return rc;
 	qsort_r(sw->order, sw->n, sizeof(*sw->order), cmp_order, sw);
+	/* delete in subject order: neighbouring keys of the (subject_id, id) index share pages */
+	for (i = 0; i < sw->n; i++) {
+		memcpy(sw->refs[i].subject_id, sw->rows[sw->order[i]].subject_id, PV_ID_LEN + 1);
+		memcpy(sw->refs[i].id, sw->rows[sw->order[i]].id, PV_ID_LEN + 1);
+	}
 	subjects = malloc(sw->n * sizeof(*subjects));
 	counts = malloc(sw->n * sizeof(*counts));
 	anon = malloc(sw->n * sizeof(*anon));

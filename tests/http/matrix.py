@@ -77,6 +77,13 @@ class World:
         assert r.status == 201, r.body
         return r.json()["id"]
 
+    def new_hold(self):
+        """A fresh legal hold on the world's subject (api_retention.c)."""
+        r = self.srv.request("POST", "/v1/holds", {"reason": "Matrix case %d" % next(counter),
+                                                   "subject_id": self.subject}, key="ADMIN")
+        assert r.status == 201, r.body
+        return r.json()["id"]
+
     def new_subject(self):
         r = self.srv.request("POST", "/v1/subjects", {"identifiers": {"email": fresh_email()}}, key="ADMIN")
         assert r.status == 201, r.body
@@ -212,6 +219,29 @@ def fx_keys_revoke(w):
     return [v("", lambda c: "/v1/apikeys/%s" % w.new_key(), exp(204, 403, 403, 403, 403))]
 
 
+# Legal holds and the sweep (api_retention.c): admins write, auditors read holds;
+# the sweep is a dry run here so the world's records stay.
+def fx_hold_create(w):
+    return [v("", "/v1/holds", exp(201, 403, 403, 403, 403),
+              body=lambda c: {"reason": "Matrix case %d" % next(counter), "subject_id": w.subject})]
+
+
+def fx_hold_list(w):
+    return [v("", "/v1/holds", exp(200, 403, 403, 403, 200))]
+
+
+def fx_hold_get(w):
+    return [v("", "/v1/holds/%s" % w.new_hold(), exp(200, 403, 403, 403, 200))]
+
+
+def fx_hold_release(w):
+    return [v("", lambda c: "/v1/holds/%s/release" % w.new_hold(), exp(200, 403, 403, 403, 403))]
+
+
+def fx_sweep(w):
+    return [v("dry run", "/v1/retention/sweep", exp(200, 403, 403, 403, 403), body={"dry_run": True})]
+
+
 def fx_public(path):
     return lambda w: [v("", path, ALL200)]
 
@@ -244,6 +274,11 @@ FIXTURES = {
     "POST /v1/apikeys": fx_keys_create,
     "DELETE /v1/apikeys/{id}": fx_keys_revoke,
     "POST /v1/scrub": fx_scrub,
+    "POST /v1/holds": fx_hold_create,
+    "GET /v1/holds": fx_hold_list,
+    "GET /v1/holds/{id}": fx_hold_get,
+    "POST /v1/holds/{id}/release": fx_hold_release,
+    "POST /v1/retention/sweep": fx_sweep,
     "GET /healthz": fx_public("/healthz"),
     "GET /readyz": fx_public("/readyz"),
     "GET /metrics": fx_public("/metrics"),

@@ -33,6 +33,8 @@ def probe_body(method, pattern, w):
         "PUT /v1/subjects/{id}/records/{record}": {"data": {"a": "c-pii"}},
         "POST /v1/decide": {"subject": w.subject, "category": "identifiers", "purpose": "account"},
         "POST /v1/apikeys": {"name": "probe-%d" % next(matrix.counter), "role": "auditor"},
+        "POST /v1/holds": {"reason": "Probe case", "subject_id": w.subject},
+        "POST /v1/retention/sweep": {"dry_run": True},
     }
     key = "%s %s" % (method, pattern)
     headers = {"X-Purpose": "account"}
@@ -43,6 +45,8 @@ def probe_body(method, pattern, w):
     subject = w.new_subject() if key == "DELETE /v1/subjects/{id}" else w.subject
     if pattern.startswith("/v1/apikeys/"):
         subject = w.new_key()
+    if pattern.startswith("/v1/holds/"):
+        subject = w.new_hold()
     path = pattern.replace("{id}", subject).replace("{record}", w.records["identifiers"]).replace("{hash}", w.policy)
     return path, body, headers
 
