@@ -12,10 +12,82 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <errno.h>
+#include <pthread.h>
+#include <time.h>
+
 #include "cli.h"
+#include "privault/retention.h"
 #include "privault/server.h"
 
 #define DRAIN_MS 30000
+
+/*
+ * The retention schedule (docs/retention.md): a thread with its own vault
+ * handle runs pv_retention_sweep every `every_min` minutes (the first one
+ * `every_min` after start), as caller "retention-schedule" (admin), in batches
+ * of `batch` so that each write transaction stays short beside the server's.
+ * --sweep-every MIN (PRIVAULT_SWEEP_EVERY, default 60; 0 = off) and
+ * --sweep-batch N (PRIVAULT_SWEEP_BATCH, default 10000).
+ */
+typedef struct {
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
+	int stop;
+	unsigned long every_min;
+	size_t batch;
+	pv_vault_options vopts;
+	const char *vault_dir;
+} sweep_schedule;
+
+static void *sweep_main(void *arg)
+{
+	static const pv_caller caller = { "retention-schedule", PV_ROLE_ADMIN, NULL, 0 };
+	sweep_schedule *sc = arg;
+	pv_sweep_options o = { 0 };
+	struct timespec until;
+	int stop = 0;
+
+	o.batch = sc->batch;
+	while (!stop) {
+		pv_sweep_report *r = NULL;
+		pv_vault *v = NULL;
+		int rc;
+
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += (time_t)(sc->every_min * 60);
+		pthread_mutex_lock(&sc->lock);
+		while (!sc->stop && pthread_cond_timedwait(&sc->wake, &sc->lock, &until) != ETIMEDOUT)
+			;
+		stop = sc->stop;
+		pthread_mutex_unlock(&sc->lock);
+		if (stop)
+			break;
+		rc = pv_vault_open(&v, sc->vault_dir, &sc->vopts);
+		if (rc == 0)
+			rc = pv_retention_sweep(v, &caller, &o, &r);
+		if (rc != 0)
+			fprintf(stderr, "privault serve: retention sweep failed: %s\n", pv_error_last());
+		if (r != NULL && (r->deleted || r->anonymized || r->subjects_erased))
+			fprintf(stderr, "privault serve: retention sweep: deleted %lld, anonymized %lld, kept %lld, "
+				"subjects erased %lld\n", (long long)r->deleted, (long long)r->anonymized,
+				(long long)r->kept, (long long)r->subjects_erased);
+		pv_sweep_report_free(r);
+		pv_vault_close(v);
+	}
+	return NULL;
+}
+
+/* Read an unsigned option, else its variable, else `def`. 0, or an exit code after printing. */
+static int sweep_setting(pv_cli *cli, const char *opt, const char *value, const char *var,
+			 unsigned long long def, unsigned long long *out)
+{
+	if (value == NULL)
+		value = getenv(var);
+	*out = def;
+	return value == NULL ? 0 : pv_cli_parse_u64(cli, opt, value, out);
+}
 
 /* Flags by configuration key: one --opt per key ("tls_cert" is --tls-cert). */
 static const char *const flag_keys[] = {
@@ -57,9 +129,12 @@ static void collect(const pv_cli *cli, const char *const *values, settings *s)
 
 int pv_cmd_serve(pv_cli *cli, int argc, char **argv)
 {
-	const char *values[NFLAGS] = { 0 };
+	const char *values[NFLAGS] = { 0 }, *sweep_every = NULL, *sweep_batch = NULL;
 	char names[NFLAGS][32];
-	pv_cli_opt opts[NFLAGS + 1];
+	pv_cli_opt opts[NFLAGS + 3];
+	sweep_schedule sched = { .stop = 0 };
+	unsigned long long every = 0, batch = 0;
+	int scheduled = 0;
 	const char *pos[1];
 	pv_server_config cfg;
 	pv_server *srv = NULL;
@@ -77,10 +152,18 @@ int pv_cmd_serve(pv_cli *cli, int argc, char **argv)
 				names[i][k] = '-';
 		opts[i] = (pv_cli_opt){ names[i], &values[i], NULL, NULL };
 	}
-	opts[NFLAGS] = (pv_cli_opt){ NULL, NULL, NULL, NULL };
+	opts[NFLAGS] = (pv_cli_opt){ "--sweep-every", &sweep_every, NULL, NULL };
+	opts[NFLAGS + 1] = (pv_cli_opt){ "--sweep-batch", &sweep_batch, NULL, NULL };
+	opts[NFLAGS + 2] = (pv_cli_opt){ NULL, NULL, NULL, NULL };
 	rc = pv_cli_parse(cli, argc, argv, 1, opts, pos, 0, &npos);
 	if (rc >= 0)
 		return rc;
+	if ((rc = sweep_setting(cli, "--sweep-every", sweep_every, "PRIVAULT_SWEEP_EVERY", 60, &every)) != 0 ||
+	    (rc = sweep_setting(cli, "--sweep-batch", sweep_batch, "PRIVAULT_SWEEP_BATCH", 10000, &batch)) != 0)
+		return rc;
+	if (every > 525600 || batch == 0 || batch > PV_SWEEP_MAX_BATCH)
+		return pv_cli_usage_error(cli, "serve: --sweep-every expects 0..525600 minutes, "
+					  "--sweep-batch 1..%d", PV_SWEEP_MAX_BATCH);
 	collect(cli, values, &set);
 	if ((rc = pv_server_config_resolve(&cfg, NULL, NULL, set.v, set.n)) < 0)
 		return pv_cli_fail(rc);
@@ -95,7 +178,18 @@ int pv_cmd_serve(pv_cli *cli, int argc, char **argv)
 
 	if ((rc = pv_server_start(&srv, &cfg)) < 0)
 		return pv_cli_fail(rc);
-	printf("privault serve: listening on %s://%s%s%s:%d (vault %s%s%s)\n", pv_server_tls(srv) ? "https" : "http",
+	if (every > 0) {
+		sched.every_min = (unsigned long)every;
+		sched.batch = (size_t)batch;
+		sched.vault_dir = cfg.vault_dir;
+		sched.vopts.store = cfg.store[0] ? cfg.store : NULL;
+		pthread_mutex_init(&sched.lock, NULL);
+		pthread_cond_init(&sched.wake, NULL);
+		scheduled = pthread_create(&sched.thread, NULL, sweep_main, &sched) == 0;
+		if (!scheduled)
+			fprintf(stderr, "privault serve: cannot start the retention schedule\n");
+	}
+		printf("privault serve: listening on %s://%s%s%s:%d (vault %s%s%s)\n", pv_server_tls(srv) ? "https" : "http",
 	       strchr(cfg.listen, ':') ? "[" : "", cfg.listen, strchr(cfg.listen, ':') ? "]" : "",
 	       pv_server_port(srv), cfg.vault_dir, cfg.config_file[0] ? ", config " : "", cfg.config_file);
 	fflush(stdout);
@@ -117,6 +211,14 @@ int pv_cmd_serve(pv_cli *cli, int argc, char **argv)
 		fprintf(stderr, "privault serve: %s: stopping; letting requests in flight finish\n",
 			sig == SIGTERM ? "SIGTERM" : "SIGINT");
 		break;
+	}
+	if (scheduled) {
+		/* a sweep in progress finishes its batches first */
+		pthread_mutex_lock(&sched.lock);
+		sched.stop = 1;
+		pthread_cond_signal(&sched.wake);
+		pthread_mutex_unlock(&sched.lock);
+		pthread_join(sched.thread, NULL);
 	}
 	left = pv_server_stop(srv, DRAIN_MS);
 	if (left > 0)
