@@ -233,9 +233,9 @@ static int address_list(pv_logs_anon *a, const char *line, size_t off, size_t n,
 				if (pass == 1 && (*rc = edit_addr(a, line, off + b + ao, al, &ad)) != 0)
 					return 0;
 				naddr++;
-			} else if (pass == 1 || !((e - b == 1 && s[b] == '-') ||
+			} else if (pass == 0 && !((e - b == 1 && s[b] == '-') ||
 						  (e - b == 7 && strncasecmp(s + b, "unknown", 7) == 0))) {
-				return 0;
+				return 0;   /* pass 1 skips the "-" and "unknown" that pass 0 accepted */
 			}
 		}
 		if (naddr == 0)
@@ -790,9 +790,12 @@ int pv_logs_anon_fd(pv_logs_anon *a, int in_fd, int out_fd, pv_logs_stats *st_ou
 			if (nl == NULL)
 				break;
 			len = (size_t)(nl - (buf + pos));
-			if (skipping) {
+			if (skipping || len > PV_LOGS_MAX_LINE) {
+				/* the end of a line being passed through, or a whole over-long line */
 				if ((rc = put(a, buf + pos, len + 1)) != 0)
 					goto done;
+				if (!skipping)
+					count(&st, 2, 0);
 				skipping = 0;
 			} else {
 				if ((lr = process_line(a, buf + pos, len)) < 0) {
@@ -808,7 +811,7 @@ int pv_logs_anon_fd(pv_logs_anon *a, int in_fd, int out_fd, pv_logs_stats *st_ou
 				goto done;
 		}
 		/* what is left is a partial line */
-		if (eof && pos < have && !skipping) {
+		if (eof && pos < have && !skipping && have - pos <= PV_LOGS_MAX_LINE) {
 			int lr = process_line(a, buf + pos, have - pos);
 
 			if (lr < 0) {
