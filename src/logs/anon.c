@@ -16,18 +16,6 @@
 #include "core/limits.h"
 #include "logs/internal.h"
 
-struct pv_logs_anon {
-	pv_logs_options o;
-	pv_ipmask m;
-	char *key_dir;
-	int64_t key_day;
-	unsigned since_clock;       /* lines since the day was last checked */
-	char *out;                  /* output of the current line(s) */
-	size_t out_len, out_cap;
-	size_t copied;              /* bytes of the current line already copied to out */
-	uint64_t addrs;             /* addresses masked in the current line */
-};
-
 /* Characters of an address token, and of words (a token must not touch one). */
 static uint8_t tok_ch[256], word_ch[256];
 
@@ -73,8 +61,8 @@ int pv_logs_preset(pv_logs_options *o, const char *name)
 	return pv_error_set(PV_EINVAL, "preset: expected anonip, ga, matomo1, matomo2 or matomo3");
 }
 
-/* Load today's key when the UTC day has changed (or on first use). */
-static int key_refresh(pv_logs_anon *a)
+/* Load today's key when the UTC day has changed (or on first use). 0 or the key loader's code. */
+int pv_logs_key_refresh(pv_logs_anon *a)
 {
 	int64_t day;
 	pv_time now;
@@ -114,6 +102,7 @@ int pv_logs_anon_new(pv_logs_anon **out, const pv_logs_options *o)
 	if ((a = calloc(1, sizeof(*a))) == NULL)
 		return pv_error_set(PV_ENOMEM, "logs: no memory");
 	a->o = *o;
+	a->w.h = a;
 	a->m.v4_bits = o->v4_bits;
 	a->m.v6_bits = o->v6_bits;
 	a->m.mapped_as_v4 = o->mapped_as_v4;
@@ -122,7 +111,7 @@ int pv_logs_anon_new(pv_logs_anon **out, const pv_logs_options *o)
 		rc = pv_error_set(PV_ENOMEM, "logs: no memory");
 		goto fail;
 	}
-	if ((rc = key_refresh(a)) != 0)
+	if ((rc = pv_logs_key_refresh(a)) != 0)
 		goto fail;
 	*out = a;
 	return 0;
@@ -138,14 +127,14 @@ void pv_logs_anon_free(pv_logs_anon *a)
 	if (a->m.key != NULL)
 		sodium_free(a->m.key);
 	free(a->key_dir);
-	free(a->out);
+	free(a->w.out);
 	free(a);
 }
 
 /* ---- output ------------------------------------------------------------------ */
 
 /* Append n bytes to the output. 0 or PV_ENOMEM. */
-static int put(pv_logs_anon *a, const char *p, size_t n)
+int pv_logs_work_put(pv_logs_work *a, const char *p, size_t n)
 {
 	if (n == 0)
 		return 0;
@@ -166,11 +155,11 @@ static int put(pv_logs_anon *a, const char *p, size_t n)
 }
 
 /* Copy line[a->copied .. off), then `rep`, and skip the `len` replaced bytes. */
-static int edit(pv_logs_anon *a, const char *line, size_t off, size_t len, const char *rep, size_t rn)
+static int edit(pv_logs_work *a, const char *line, size_t off, size_t len, const char *rep, size_t rn)
 {
 	int rc;
 
-	if ((rc = put(a, line + a->copied, off - a->copied)) != 0 || (rc = put(a, rep, rn)) != 0)
+	if ((rc = pv_logs_work_put(a, line + a->copied, off - a->copied)) != 0 || (rc = pv_logs_work_put(a, rep, rn)) != 0)
 		return rc;
 	a->copied = off + len;
 	a->addrs++;
@@ -178,10 +167,10 @@ static int edit(pv_logs_anon *a, const char *line, size_t off, size_t len, const
 }
 
 /* Mask the address `ad` found at line[off .. off+len). */
-static int edit_addr(pv_logs_anon *a, const char *line, size_t off, size_t len, pv_ipaddr *ad)
+static int edit_addr(pv_logs_work *a, const char *line, size_t off, size_t len, pv_ipaddr *ad)
 {
 	char txt[PV_IP_TEXT_MAX];
-	size_t tn = pv_ip_mask_format(&a->m, ad, txt);
+	size_t tn = pv_ip_mask_format(&a->h->m, ad, txt);
 
 	return edit(a, line, off, len, txt, tn);
 }
@@ -199,7 +188,7 @@ static int is_list_space(char c)
  * "unknown", at least one address. Masks them and returns 1; 0 when the
  * field is something else (nothing written).
  */
-static int address_list(pv_logs_anon *a, const char *line, size_t off, size_t n, int *rc)
+static int address_list(pv_logs_work *a, const char *line, size_t off, size_t n, int *rc)
 {
 	const char *s = line + off;
 	size_t i, naddr = 0;
@@ -250,7 +239,7 @@ static int address_list(pv_logs_anon *a, const char *line, size_t off, size_t n,
  * as an address with trailing '.'/':' (end of a sentence) or a leading
  * single ':' ("ip:1.2.3.4"), or as IPv4:PORT.
  */
-static int token_scan(pv_logs_anon *a, const char *line, size_t len, size_t from, size_t to)
+static int token_scan(pv_logs_work *a, const char *line, size_t len, size_t from, size_t to)
 {
 	size_t i = from;
 	int rc;
@@ -311,7 +300,7 @@ static int py_space(unsigned char c)
  * The client field f = line[0..fn): mask it the way anonip does. 1 when
  * masked, 0 when it holds no address (nothing written).
  */
-static int client_text(pv_logs_anon *a, const char *line, size_t fn, int *rc)
+static int client_text(pv_logs_work *a, const char *line, size_t fn, int *rc)
 {
 	char host[PV_LOGS_HOST_MAX], txt[PV_IP_TEXT_MAX];
 	size_t hl, tn, i, first = SIZE_MAX;
@@ -319,7 +308,7 @@ static int client_text(pv_logs_anon *a, const char *line, size_t fn, int *rc)
 	int whole;
 
 	*rc = 0;
-	if (!pv_ip_client_field(line, fn, &a->m, &ad, &whole, host, &hl))
+	if (!pv_ip_client_field(line, fn, &a->h->m, &ad, &whole, host, &hl))
 		return 0;
 	if (whole) {
 		*rc = edit_addr(a, line, 0, fn, &ad);
@@ -333,7 +322,7 @@ static int client_text(pv_logs_anon *a, const char *line, size_t fn, int *rc)
 	}
 	if (first == SIZE_MAX)
 		return 0;
-	tn = pv_ip_mask_format(&a->m, &ad, txt);
+	tn = pv_ip_mask_format(&a->h->m, &ad, txt);
 	for (i = first; i + hl <= fn;) {
 		if (strncasecmp(line + i, host, hl) == 0) {
 			if ((*rc = edit(a, line, i, hl, txt, tn)) != 0)
@@ -370,7 +359,7 @@ static int list_element(const char *line, size_t b, size_t e)
  * last word of the stopping field is read, so a line costs little more
  * than its client field.
  */
-static int trailing_lists(pv_logs_anon *a, const char *line, size_t fn, size_t end)
+static int trailing_lists(pv_logs_work *a, const char *line, size_t fn, size_t end)
 {
 	size_t off[MAX_TRAILING], len[MAX_TRAILING], nc = 0, e = end;
 	int rc = 0;
@@ -430,7 +419,7 @@ static int trailing_lists(pv_logs_anon *a, const char *line, size_t fn, size_t e
  * the trailing address-list fields (X-Forwarded-For appended to combined).
  * 1 masked, 0 unchanged, 2 malformed.
  */
-static int line_text(pv_logs_anon *a, const char *line, size_t len)
+static int line_text(pv_logs_work *a, const char *line, size_t len)
 {
 	size_t end = len, fn;
 	const char *sp;
@@ -444,7 +433,7 @@ static int line_text(pv_logs_anon *a, const char *line, size_t len)
 	fn = sp ? (size_t)(sp - line) : end;
 	if (!client_text(a, line, fn, &rc))
 		return rc != 0 ? rc : 2;
-	if (a->o.everywhere)
+	if (a->h->o.everywhere)
 		return token_scan(a, line, len, fn, len);
 	return trailing_lists(a, line, fn, end);
 }
@@ -541,7 +530,7 @@ static int jstring(jwalk *w, size_t *b, size_t *e, int *esc)
 }
 
 /* One JSON value; strings under a client or list key are masked. 0, -1 (invalid) or a PV_E* code. */
-static int jvalue(pv_logs_anon *a, jwalk *w, int kind, int depth)
+static int jvalue(pv_logs_work *a, jwalk *w, int kind, int depth)
 {
 	int rc = 0;
 
@@ -569,7 +558,7 @@ static int jvalue(pv_logs_anon *a, jwalk *w, int kind, int depth)
 			if (w->i >= w->n || w->s[w->i] != ':')
 				return -1;
 			w->i++;
-			if ((rc = jvalue(a, w, esc ? K_NONE : key_kind(a, w->s + kb, ke - kb), depth + 1)) != 0)
+			if ((rc = jvalue(a, w, esc ? K_NONE : key_kind(a->h, w->s + kb, ke - kb), depth + 1)) != 0)
 				return rc;
 			jws(w);
 			if (w->i < w->n && w->s[w->i] == ',') {
@@ -638,7 +627,7 @@ static int jvalue(pv_logs_anon *a, jwalk *w, int kind, int depth)
 }
 
 /* A JSON-lines line. 1 masked, 0 unchanged, 2 malformed (invalid, or no valid client field). */
-static int line_json(pv_logs_anon *a, const char *line, size_t len)
+static int line_json(pv_logs_work *a, const char *line, size_t len)
 {
 	jwalk w = { line, len, 0, 0, 0 };
 	int rc;
@@ -665,20 +654,20 @@ static int line_json(pv_logs_anon *a, const char *line, size_t len)
  * malformed (the line written unchanged, or with --all its tokens masked),
  * or a negative PV_E* code.
  */
-static int process_line(pv_logs_anon *a, const char *line, size_t len)
+int pv_logs_work_line(pv_logs_work *a, const char *line, size_t len)
 {
 	size_t start = a->out_len;
 	int json, rc;
 
-	if (a->key_dir != NULL && ++a->since_clock >= 1024) {
-		a->since_clock = 0;
-		if ((rc = key_refresh(a)) != 0)
+	if (a->h->key_dir != NULL && ++a->h->since_clock >= 1024) {
+		a->h->since_clock = 0;
+		if ((rc = pv_logs_key_refresh(a->h)) != 0)
 			return rc;
 	}
 	a->copied = 0;
 	a->addrs = 0;
-	json = a->o.format == PV_LOGS_JSON;
-	if (a->o.format == PV_LOGS_AUTO) {
+	json = a->h->o.format == PV_LOGS_JSON;
+	if (a->h->o.format == PV_LOGS_AUTO) {
 		size_t i = 0;
 
 		while (i < len && (line[i] == ' ' || line[i] == '\t'))
@@ -688,11 +677,11 @@ static int process_line(pv_logs_anon *a, const char *line, size_t len)
 	rc = json ? line_json(a, line, len) : line_text(a, line, len);
 	if (rc < 0)
 		return rc;
-	if (rc == 2 || (json && a->o.everywhere)) {
+	if (rc == 2 || (json && a->h->o.everywhere)) {
 		a->out_len = start;
 		a->copied = 0;
 		a->addrs = 0;
-		if (a->o.everywhere) {
+		if (a->h->o.everywhere) {
 			int tr = token_scan(a, line, len, 0, len);
 
 			if (tr != 0)
@@ -701,7 +690,7 @@ static int process_line(pv_logs_anon *a, const char *line, size_t len)
 	}
 	if ((rc == 0 || rc == 1) && a->addrs > 0)
 		rc = 1;
-	if (put(a, line + a->copied, len - a->copied) != 0)
+	if (pv_logs_work_put(a, line + a->copied, len - a->copied) != 0)
 		return PV_ENOMEM;
 	return rc;
 }
@@ -710,144 +699,12 @@ int pv_logs_anon_line(pv_logs_anon *a, const char *line, size_t len, const char 
 {
 	int rc;
 
-	a->out_len = 0;
-	rc = process_line(a, line, len);
+	a->w.out_len = 0;
+	rc = pv_logs_work_line(&a->w, line, len);
 	if (rc < 0)
 		return rc;
-	*out = a->out ? a->out : line;
-	*out_len = a->out_len;
+	*out = a->w.out ? a->w.out : line;
+	*out_len = a->w.out_len;
 	return rc;
 }
 
-/* Write all of p[0..n) to fd. 0 or PV_EIO. */
-static int write_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return pv_error_set(PV_EIO, "logs: writing the output failed (errno %d)", errno);
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
-static int flush(pv_logs_anon *a, int fd)
-{
-	int rc = write_all(fd, a->out, a->out_len);
-
-	a->out_len = 0;
-	return rc;
-}
-
-/* Account for one processed line. */
-static void count(pv_logs_stats *st, int rc, uint64_t addrs)
-{
-	st->lines++;
-	if (rc == 1)
-		st->changed++;
-	else if (rc == 2)
-		st->malformed++;
-	st->addresses += addrs;
-}
-
-int pv_logs_anon_fd(pv_logs_anon *a, int in_fd, int out_fd, pv_logs_stats *st_out)
-{
-	const size_t cap = PV_LOGS_MAX_LINE + PV_LOGS_READ_CHUNK;
-	pv_logs_stats st = { 0, 0, 0, 0 };
-	size_t have = 0, pos;
-	int skipping = 0, eof = 0, rc = 0;
-	char *buf;
-
-	if ((buf = malloc(cap)) == NULL)
-		return pv_error_set(PV_ENOMEM, "logs: no memory for the read buffer");
-	a->out_len = 0;
-	while (!eof) {
-		size_t want = cap - have < PV_LOGS_READ_CHUNK ? cap - have : PV_LOGS_READ_CHUNK;
-		ssize_t r = read(in_fd, buf + have, want);
-
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			rc = pv_error_set(PV_EIO, "logs: reading the input failed (errno %d)", errno);
-			goto done;
-		}
-		if (r == 0)
-			eof = 1;
-		have += (size_t)r;
-		if ((rc = key_refresh(a)) != 0)
-			goto done;
-		pos = 0;
-		for (;;) {
-			const char *nl = memchr(buf + pos, '\n', have - pos);
-			size_t len;
-			int lr;
-
-			if (nl == NULL)
-				break;
-			len = (size_t)(nl - (buf + pos));
-			if (skipping || len > PV_LOGS_MAX_LINE) {
-				/* the end of a line being passed through, or a whole over-long line */
-				if ((rc = put(a, buf + pos, len + 1)) != 0)
-					goto done;
-				if (!skipping)
-					count(&st, 2, 0);
-				skipping = 0;
-			} else {
-				if ((lr = process_line(a, buf + pos, len)) < 0) {
-					rc = lr;
-					goto done;
-				}
-				count(&st, lr, a->addrs);
-				if ((rc = put(a, "\n", 1)) != 0)
-					goto done;
-			}
-			pos += len + 1;
-			if (a->out_len >= PV_LOGS_WRITE_CHUNK && (rc = flush(a, out_fd)) != 0)
-				goto done;
-		}
-		/* what is left is a partial line */
-		if (eof && pos < have && !skipping && have - pos <= PV_LOGS_MAX_LINE) {
-			int lr = process_line(a, buf + pos, have - pos);
-
-			if (lr < 0) {
-				rc = lr;
-				goto done;
-			}
-			count(&st, lr, a->addrs);
-			pos = have;
-		}
-		if (pos < have && (skipping || have - pos > PV_LOGS_MAX_LINE)) {
-			/* a line longer than the limit: pass it through as it comes */
-			if (!skipping) {
-				st.lines++;
-				st.malformed++;
-			}
-			skipping = 1;
-			if ((rc = put(a, buf + pos, have - pos)) != 0)
-				goto done;
-			pos = have;
-		}
-		if (pos > 0 && pos < have)
-			memmove(buf, buf + pos, have - pos);
-		have -= pos;
-		if (a->out_len > 0 && (eof || have == 0 || a->out_len >= PV_LOGS_WRITE_CHUNK) &&
-		    (rc = flush(a, out_fd)) != 0)
-			goto done;
-	}
-done:
-	if (rc == 0 && a->out_len > 0)
-		rc = flush(a, out_fd);
-	free(buf);
-	if (st_out != NULL) {
-		st_out->lines += st.lines;
-		st_out->changed += st.changed;
-		st_out->malformed += st.malformed;
-		st_out->addresses += st.addresses;
-	}
-	return rc;
-}

@@ -68,4 +68,43 @@ int pv_ip_hostport(const char *s, size_t n, pv_ipaddr *a, size_t *a_off, size_t 
  */
 int pv_logs_key_load(const char *dir, int64_t day, uint8_t *key);
 
+/* ---- the anonymizer's state (anon.c), shared with the stream driver (stream.c) ---- */
+
+/*
+ * The output of one worker: the anonymized lines of the current chunk in a
+ * buffer that grows once and is reused. The handle owns one (for
+ * pv_logs_anon_line and single-threaded streams); each extra stream thread
+ * has its own. h is read only, except its key state when h->key_dir is set
+ * (and then only one worker runs).
+ */
+typedef struct pv_logs_work {
+	struct pv_logs_anon *h;
+	char *out;                  /* output of the current line(s); free() */
+	size_t out_len, out_cap;
+	size_t copied;              /* bytes of the current line already copied to out */
+	uint64_t addrs;             /* addresses masked in the current line */
+} pv_logs_work;
+
+struct pv_logs_anon {
+	pv_logs_options o;
+	pv_ipmask m;
+	char *key_dir;
+	int64_t key_day;
+	unsigned since_clock;       /* lines since the day was last checked */
+	pv_logs_work w;             /* the handle's own output */
+};
+
+/* Append n bytes to w->out. 0 or PV_ENOMEM. */
+int pv_logs_work_put(pv_logs_work *w, const char *p, size_t n);
+
+/*
+ * Append the anonymized line[0..len) (no newline) to w->out. 1 masked, 0
+ * unchanged, 2 malformed, or a negative PV_E* code; w->addrs is the number
+ * of addresses masked in it.
+ */
+int pv_logs_work_line(pv_logs_work *w, const char *line, size_t len);
+
+/* Load the day's key again when the UTC day has changed (no-op without key_dir). 0 or a PV_E* code. */
+int pv_logs_key_refresh(pv_logs_anon *a);
+
 #endif
