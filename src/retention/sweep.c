@@ -384,16 +384,16 @@ static int batch_erasures(sweep *sw, subject_id_t *subjects, size_t n, int64_t *
 }
 
 /*
- * Apply the batch in sw->rows[0..n) in one transaction. The rows' actions are
- * resolved before the transaction opens. 0 or a PV_E* code (rolled back).
+ * Write the batch in sw->rows[0..n) inside the caller's transaction (the one
+ * its walk ran in): deletions in subject order, tallies, audit entries,
+ * erasures. 0 or a PV_E* code (the caller rolls back).
  */
-static int batch_apply(sweep *sw)
+static int batch_write(sweep *sw)
 {
 	subject_id_t *subjects = NULL;
 	int64_t *counts = NULL;
 	size_t *anon = NULL;
 	size_t i, j, nsubj = 0, nanon = 0, deleted = 0;
-	char msg[PV_ERRMSG_MAX];
 	int rc = 0;
 
 	for (i = 0; i < sw->n && rc == 0; i++) {
@@ -424,8 +424,6 @@ static int batch_apply(sweep *sw)
 			anon[nanon++] = r;
 	}
 
-	if ((rc = pv_vault_begin(sw->v)) < 0)
-		goto done;
 	rc = pv_store_record_delete_refs(pv_vault_store(sw->v), sw->refs, sw->n, &deleted);
 	if (rc == 0 && deleted != sw->n)
 		rc = pv_error_set(PV_ESTORE, "sweep: %zu of %zu records vanished during the batch",
@@ -446,6 +444,35 @@ static int batch_apply(sweep *sw)
 	}
 	if (rc == 0)
 		rc = batch_erasures(sw, subjects, nsubj, counts);
+done:
+	free(subjects);
+	free(counts);
+	free(anon);
+	return rc;
+}
+
+/*
+ * One batch in one transaction: the holds, the walk (at most `batch` rows
+ * expiring at or after `from`) and the writes all see the same state, so a
+ * hold or a restriction committed meanwhile either comes before the batch
+ * (and is obeyed) or after it. 0 with sw->n rows done, or a PV_E* code with
+ * the batch rolled back.
+ */
+static int batch_run(sweep *sw, pv_time from, size_t batch)
+{
+	char msg[PV_ERRMSG_MAX];
+	size_t i;
+	int rc;
+
+	sw->n = 0;
+	sw->nheld = 0;
+	if ((rc = pv_vault_begin(sw->v)) < 0)
+		return rc;
+	rc = held_load(sw);
+	if (rc == 0)
+		rc = pv_store_record_expired_each(pv_vault_store(sw->v), from, sw->now, batch, batch_cb, sw);
+	if (rc == 0 && sw->n > 0)
+		rc = batch_write(sw);
 	if (rc == 0) {
 		rc = pv_vault_commit(sw->v);
 	} else {
@@ -453,15 +480,11 @@ static int batch_apply(sweep *sw)
 		pv_vault_rollback(sw->v);
 		pv_error_set(rc, "%s", msg);
 	}
-	if (rc == 0) {
+	if (rc == 0 && sw->n > 0) {
 		sw->rep->batches++;
 		for (i = 0; i < sw->n && rc == 0; i++)
 			rc = count_add(sw->rep, sw->rows[i].category, sw->rows[i].purpose, sw->actions[i], 1);
 	}
-done:
-	free(subjects);
-	free(counts);
-	free(anon);
 	return rc;
 }
 
@@ -495,9 +518,9 @@ static int sweep_run(sweep *sw, size_t batch)
 	pv_time from = INT64_MIN;
 	int rc;
 
-	if ((rc = held_load(sw)) < 0)
-		return rc;
 	if (rep->dry_run) {
+		if ((rc = held_load(sw)) < 0)
+			return rc;
 		if ((rc = pv_store_record_expired_each(s, from, sw->now, 0, dry_cb, sw)) < 0 ||
 		    (rc = dry_erasures(sw)) < 0 ||
 		    (rc = pv_store_record_expired_count(s, sw->now, &expired)) < 0)
@@ -514,17 +537,12 @@ static int sweep_run(sweep *sw, size_t batch)
 	    sw->refs == NULL)
 		return pv_error_set(PV_ENOMEM, "sweep: out of memory");
 	for (;;) {
-		sw->n = 0;
 		/* rows of earlier batches are gone; `from` only skips kept rows that expired earlier */
-		if ((rc = pv_store_record_expired_each(s, from, sw->now, batch, batch_cb, sw)) < 0)
+		if ((rc = batch_run(sw, from, batch)) < 0)
 			return rc;
-		if (sw->n == 0)
-			break;
-		if ((rc = batch_apply(sw)) < 0)
-			return rc;
-		from = sw->rows[sw->n - 1].expires_at;
 		if (sw->n < batch)
 			break;
+		from = sw->rows[sw->n - 1].expires_at;
 	}
 	if ((rc = pv_store_record_expired_count(s, sw->now, &expired)) < 0)
 		return rc;
