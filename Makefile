@@ -8,7 +8,8 @@ build:
 	@[ -f build/build.ninja ] || meson setup build --buildtype=debugoptimized >/dev/null
 	@ninja -C build
 
-# Build, create a vault under ./var with an example policy, and walk a short CLI session.
+# Build, create a vault under ./var with the iXsystems example policy, and start the HTTP server
+# (prints its URL and an admin API key). scripts/demo.sh --cli walks through a CLI session instead.
 run: build
 	@scripts/demo.sh
 
