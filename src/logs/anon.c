@@ -5,6 +5,7 @@
  * with one large read buffer and one write buffer.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -18,6 +19,11 @@
 
 /* Characters of an address token, and of words (a token must not touch one). */
 static uint8_t tok_ch[256], word_ch[256];
+/* Bytes that can occur in an element of an address list: hex digits, . : [ ] - and the letters of "unknown". */
+static uint8_t elem_ch[256];
+/* Decimal text of each octet (padded to 4 bytes so that it is copied as one word) and its length. */
+static char oct_txt[256][4];
+static uint8_t oct_len[256];
 
 static void tables_init(void)
 {
@@ -29,6 +35,9 @@ static void tables_init(void)
 
 		word_ch[c] = (uint8_t)(alnum || c == '_');
 		tok_ch[c] = (uint8_t)(hex || c == '.' || c == ':');
+		oct_len[c] = (uint8_t)snprintf(oct_txt[c], sizeof(oct_txt[c]), "%d", c);
+		elem_ch[c] = (uint8_t)(hex || c == '.' || c == ':' || c == '[' || c == ']' || c == '-' ||
+				       (c != 0 && strchr("uUnNkKoOwW", c) != NULL));
 	}
 }
 
@@ -106,6 +115,7 @@ int pv_logs_anon_new(pv_logs_anon **out, const pv_logs_options *o)
 	a->m.v4_bits = o->v4_bits;
 	a->m.v6_bits = o->v6_bits;
 	a->m.mapped_as_v4 = o->mapped_as_v4;
+	a->m.v4_keep = o->v4_bits >= 32 ? 0 : UINT32_MAX << o->v4_bits;
 	a->key_day = INT64_MIN;
 	if (o->key_dir != NULL && (a->key_dir = strdup(o->key_dir)) == NULL) {
 		rc = pv_error_set(PV_ENOMEM, "logs: no memory");
@@ -175,6 +185,67 @@ static int edit_addr(pv_logs_work *a, const char *line, size_t off, size_t len, 
 	return edit(a, line, off, len, txt, tn);
 }
 
+/*
+ * A plain dotted quad at the start of s[0..n) (Python's rules, as
+ * pv_ip_parse4: 1 to 3 digits, no leading zero, at most 255). Returns its
+ * length and the address in *v, or 0 when s does not start with one. The
+ * caller checks what follows.
+ */
+static size_t quad(const char *s, size_t n, uint32_t *v)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t p = 0;
+	uint32_t r = 0;
+
+	for (int k = 0; k < 4; k++) {
+		unsigned d, o;
+
+		if (p >= n || (o = u[p] - (unsigned)'0') > 9)
+			return 0;
+		p++;
+		if (p < n && (d = u[p] - (unsigned)'0') <= 9) {
+			if (o == 0)
+				return 0;   /* leading zero */
+			o = o * 10 + d;
+			p++;
+			if (p < n && (d = u[p] - (unsigned)'0') <= 9) {
+				o = o * 10 + d;
+				p++;
+				if (o > 255)
+					return 0;
+			}
+		}
+		r = r << 8 | o;
+		if (k < 3) {
+			if (p >= n || u[p] != '.')
+				return 0;
+			p++;
+		}
+	}
+	*v = r;
+	return p;
+}
+
+/*
+ * Replace line[off .. off+len), a dotted quad whose value is v, with its
+ * truncation (no pseudonym key: the caller checks), formatted from the
+ * octet table: what edit_addr() writes, without the pv_ipaddr round trip.
+ */
+static int edit_quad(pv_logs_work *a, const char *line, size_t off, size_t len, uint32_t v)
+{
+	char txt[16], *t = txt;
+
+	v &= a->h->m.v4_keep;
+	for (int sh = 24; sh >= 0; sh -= 8) {
+		unsigned o = (v >> sh) & 255;
+
+		memcpy(t, oct_txt[o], 4);
+		t += oct_len[o];
+		*t++ = '.';
+	}
+	return edit(a, line, off, len, txt, (size_t)(t - txt) - 1);
+}
+
 /* ---- address lists and tokens ------------------------------------------------------ */
 
 static int is_list_space(char c)
@@ -182,16 +253,24 @@ static int is_list_space(char c)
 	return c == ' ' || c == '\t';
 }
 
+/* Most addresses of one list remembered between the check and the edits (longer lists are parsed twice). */
+#define LIST_MAX 8
+
 /*
  * s = line[off .. off+n): a list of addresses ("1.2.3.4, [2001:db8::1]:443,
  * unknown"): every element an address in host[:port] form, "-" or
  * "unknown", at least one address. Masks them and returns 1; 0 when the
- * field is something else (nothing written).
+ * field is something else (nothing written). The first pass checks the
+ * whole list and remembers where its first LIST_MAX addresses are and what
+ * they hold (plain dotted quads without a key through quad()), so that the
+ * edits need not parse them again.
  */
 static int address_list(pv_logs_work *a, const char *line, size_t off, size_t n, int *rc)
 {
+	struct { size_t off, len; uint32_t v4; int quad; pv_ipaddr ad; } f[LIST_MAX];
 	const char *s = line + off;
 	size_t i, naddr = 0;
+	int fast = a->h->m.key == NULL;
 	unsigned char c0;
 
 	*rc = 0;
@@ -211,6 +290,7 @@ static int address_list(pv_logs_work *a, const char *line, size_t off, size_t n,
 			size_t b = i, e, ao, al;
 			const char *comma = memchr(s + i, ',', n - i);
 			pv_ipaddr ad;
+			uint32_t v;
 
 			e = comma ? (size_t)(comma - s) : n;
 			i = e + 1;
@@ -218,9 +298,21 @@ static int address_list(pv_logs_work *a, const char *line, size_t off, size_t n,
 				b++;
 			while (e > b && is_list_space(s[e - 1]))
 				e--;
-			if (pv_ip_hostport(s + b, e - b, &ad, &ao, &al)) {
+			if (pass == 0 && naddr < LIST_MAX && fast && quad(s + b, e - b, &v) == e - b) {
+				f[naddr].off = off + b;
+				f[naddr].len = e - b;
+				f[naddr].v4 = v;
+				f[naddr].quad = 1;
+				naddr++;
+			} else if (pv_ip_hostport(s + b, e - b, &ad, &ao, &al)) {
 				if (pass == 1 && (*rc = edit_addr(a, line, off + b + ao, al, &ad)) != 0)
 					return 0;
+				if (pass == 0 && naddr < LIST_MAX) {
+					f[naddr].off = off + b + ao;
+					f[naddr].len = al;
+					f[naddr].ad = ad;
+					f[naddr].quad = 0;
+				}
 				naddr++;
 			} else if (pass == 0 && !((e - b == 1 && s[b] == '-') ||
 						  (e - b == 7 && strncasecmp(s + b, "unknown", 7) == 0))) {
@@ -229,6 +321,15 @@ static int address_list(pv_logs_work *a, const char *line, size_t off, size_t n,
 		}
 		if (naddr == 0)
 			return 0;
+		if (naddr <= LIST_MAX) {
+			for (i = 0; i < naddr; i++) {
+				*rc = f[i].quad ? edit_quad(a, line, f[i].off, f[i].len, f[i].v4)
+						: edit_addr(a, line, f[i].off, f[i].len, &f[i].ad);
+				if (*rc != 0)
+					return 0;
+			}
+			return 1;
+		}
 	}
 	return 1;
 }
@@ -375,8 +476,12 @@ static int trailing_lists(pv_logs_work *a, const char *line, size_t fn, size_t e
 			size_t q = e - 1, k = q;
 			const char *o;
 
-			while (k > fn && line[k - 1] != ',' && line[k - 1] != '"' && line[k - 1] != ' ')
+			/* a byte that no list element holds ends the walk: list_element would say no */
+			while (k > fn && line[k - 1] != ',' && line[k - 1] != '"' && line[k - 1] != ' ') {
+				if (!elem_ch[(unsigned char)line[k - 1]])
+					goto stop;
 				k--;
+			}
 			while (k < q && line[k] == ' ')
 				k++;
 			if (k <= fn || !list_element(line, k, q))
@@ -406,6 +511,7 @@ static int trailing_lists(pv_logs_work *a, const char *line, size_t fn, size_t e
 		len[nc++] = e - b;
 		e = b;
 	}
+stop:
 	while (nc-- > 0) {
 		address_list(a, line, off[nc], len[nc], &rc);
 		if (rc != 0)
@@ -423,16 +529,23 @@ static int line_text(pv_logs_work *a, const char *line, size_t len)
 {
 	size_t end = len, fn;
 	const char *sp;
+	uint32_t v;
 	int rc;
 
 	while (end > 0 && py_space((unsigned char)line[end - 1]))
 		end--;
 	if (end == 0)
 		return 0;
-	sp = memchr(line, ' ', end);
-	fn = sp ? (size_t)(sp - line) : end;
-	if (!client_text(a, line, fn, &rc))
-		return rc != 0 ? rc : 2;
+	if (a->h->m.key == NULL && (fn = quad(line, end, &v)) != 0 && (fn == end || line[fn] == ' ')) {
+		/* the usual client field, a plain dotted quad: what client_text() does for it */
+		if ((rc = edit_quad(a, line, 0, fn, v)) != 0)
+			return rc;
+	} else {
+		sp = memchr(line, ' ', end);
+		fn = sp ? (size_t)(sp - line) : end;
+		if (!client_text(a, line, fn, &rc))
+			return rc != 0 ? rc : 2;
+	}
 	if (a->h->o.everywhere)
 		return token_scan(a, line, len, fn, len);
 	return trailing_lists(a, line, fn, end);
@@ -654,7 +767,7 @@ static int line_json(pv_logs_work *a, const char *line, size_t len)
  * malformed (the line written unchanged, or with --all its tokens masked),
  * or a negative PV_E* code.
  */
-int pv_logs_work_line(pv_logs_work *a, const char *line, size_t len)
+int pv_logs_work_line(pv_logs_work *a, const char *line, size_t len, size_t tail)
 {
 	size_t start = a->out_len;
 	int json, rc;
@@ -690,7 +803,7 @@ int pv_logs_work_line(pv_logs_work *a, const char *line, size_t len)
 	}
 	if ((rc == 0 || rc == 1) && a->addrs > 0)
 		rc = 1;
-	if (pv_logs_work_put(a, line + a->copied, len - a->copied) != 0)
+	if (pv_logs_work_put(a, line + a->copied, len + tail - a->copied) != 0)
 		return PV_ENOMEM;
 	return rc;
 }
@@ -700,7 +813,7 @@ int pv_logs_anon_line(pv_logs_anon *a, const char *line, size_t len, const char 
 	int rc;
 
 	a->w.out_len = 0;
-	rc = pv_logs_work_line(&a->w, line, len);
+	rc = pv_logs_work_line(&a->w, line, len, 0);
 	if (rc < 0)
 		return rc;
 	*out = a->w.out ? a->w.out : line;

@@ -32,6 +32,7 @@ size_t pv_ip_format(const pv_ipaddr *a, char out[PV_IP_TEXT_MAX]);
 typedef struct {
 	unsigned v4_bits, v6_bits;
 	int mapped_as_v4;
+	uint32_t v4_keep;              /* IPv4 bits kept by the truncation (host order) */
 	uint8_t *key;                  /* sodium_malloc, 32 bytes; NULL: no pseudonymization */
 } pv_ipmask;
 
@@ -98,11 +99,12 @@ struct pv_logs_anon {
 int pv_logs_work_put(pv_logs_work *w, const char *p, size_t n);
 
 /*
- * Append the anonymized line[0..len) (no newline) to w->out. 1 masked, 0
- * unchanged, 2 malformed, or a negative PV_E* code; w->addrs is the number
- * of addresses masked in it.
+ * Append the anonymized line[0..len) (no newline) to w->out, followed by
+ * the `tail` bytes after it unchanged (1 for its newline, or 0). 1 masked,
+ * 0 unchanged, 2 malformed, or a negative PV_E* code; w->addrs is the
+ * number of addresses masked in it.
  */
-int pv_logs_work_line(pv_logs_work *w, const char *line, size_t len);
+int pv_logs_work_line(pv_logs_work *w, const char *line, size_t len, size_t tail);
 
 /* Load the day's key again when the UTC day has changed (no-op without key_dir). 0 or a PV_E* code. */
 int pv_logs_key_refresh(pv_logs_anon *a);

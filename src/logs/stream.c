@@ -193,13 +193,11 @@ static int process_chunk(worker *k, const chunk *c)
 				return rc;
 			count_raw(&k->st);
 		} else {
-			int lr = pv_logs_work_line(w, in + pos, len);
+			int lr = pv_logs_work_line(w, in + pos, len, with_nl - len);
 
 			if (lr < 0)
 				return lr;
 			count(&k->st, lr, w->addrs);
-			if (nl != NULL && (rc = pv_logs_work_put(w, "\n", 1)) != 0)
-				return rc;
 		}
 		pos += with_nl;
 	}
