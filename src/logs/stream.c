@@ -4,15 +4,17 @@
  * them in input order.
  *
  * Each worker (the calling thread and the threads it starts) loops: take
- * the next chunk (read() under the read lock, which also hands out the
- * chunk numbers in input order), anonymize it into its own output buffer
- * without any lock, wait for its turn, write, pass the turn on. A chunk is
- * at most PV_LOGS_READ_CHUNK bytes read plus the partial line carried over
- * from the previous read, so the buffers stay small and hot in the cache.
- * The read lock is not held while writing and the turn lock not while
- * reading, so a worker blocked in read() on a quiet pipe never holds back
- * the output of a chunk that is already done: each read that ends on a
- * line boundary is written as soon as it is anonymized.
+ * the next chunk (read() under the read lock, which also numbers the
+ * chunks in input order), anonymize it without any lock into the output
+ * slot of its number (a ring of 2 slots per worker), mark the slot ready,
+ * and if no one is writing, write every ready slot in order. Nobody waits
+ * for a turn: a worker whose chunk is not next leaves it for the writer
+ * and goes on with another chunk, which matters on a loaded machine. A
+ * worker waits only when the slot of its chunk still holds output not yet
+ * written. The read lock is not held while writing and the write lock not
+ * while reading, so a worker blocked in read() on a quiet pipe never holds
+ * back the output of a chunk that is done: each read that ends on a line
+ * boundary is written as soon as it is anonymized.
  *
  * Lines longer than PV_LOGS_MAX_LINE are passed through unchanged, in
  * pieces when they span chunks (the "skipping" state), and counted as
@@ -33,6 +35,17 @@
 /* Most workers of one stream (the calling thread included). */
 #define PV_LOGS_THREADS 4
 
+/* Output slots per worker. */
+#define SLOTS_PER_WORKER 2
+
+/* The output of one chunk, waiting for its turn to be written. */
+typedef struct {
+	pv_logs_work w;
+	int ready;                  /* anonymized, not yet written */
+	int rc;                     /* the chunk failed (read or anonymize): stop there */
+	char msg[PV_ERRMSG_MAX];    /* and why */
+} slot;
+
 /* The state the workers share. */
 typedef struct {
 	pv_logs_anon *a;
@@ -45,10 +58,13 @@ typedef struct {
 	int skipping;               /* inside a line longer than PV_LOGS_MAX_LINE */
 	int eof, done;              /* end of input seen; nothing more to hand out */
 	uint64_t next;              /* number of the next chunk */
-	/* under mu: the writer's turn */
+	/* under mu: the output */
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
+	slot *slots;                /* chunk i goes to slots[i % nslots] */
+	size_t nslots;
 	uint64_t turn;              /* number of the chunk to write next */
+	int writing;                /* a worker is writing */
 	int rc;                     /* first failure (then every worker stops) */
 	char msg[PV_ERRMSG_MAX];    /* its message, for the calling thread */
 } stream;
@@ -63,7 +79,6 @@ typedef struct {
 typedef struct {
 	stream *s;
 	char *in;                   /* PV_LOGS_MAX_LINE + s->chunk bytes */
-	pv_logs_work w;
 	pv_logs_stats st;
 	pthread_t tid;
 	int started;
@@ -168,14 +183,13 @@ static void count(pv_logs_stats *st, int rc, uint64_t addrs)
 }
 
 /*
- * Anonymize the chunk in k->in into k->w.out (emptied first): the raw head
+ * Anonymize the chunk in k->in into w->out (emptied first): the raw head
  * and tail unchanged, every line between through pv_logs_work_line, lines
  * over PV_LOGS_MAX_LINE unchanged. The last line of the input has no
  * newline and keeps none. 0 or a PV_E* code.
  */
-static int process_chunk(worker *k, const chunk *c)
+static int process_chunk(worker *k, const chunk *c, pv_logs_work *w)
 {
-	pv_logs_work *w = &k->w;
 	const char *in = k->in;
 	size_t pos = c->raw_head;
 	int rc;
@@ -222,24 +236,55 @@ static int write_all(int fd, const char *p, size_t n)
 }
 
 /* Record the first failure and its message, and wake every worker. Under s->mu. */
-static void fail_locked(stream *s, int rc)
+static void fail_locked(stream *s, int rc, const char *msg)
 {
 	if (s->rc == 0) {
 		s->rc = rc;
-		snprintf(s->msg, sizeof(s->msg), "%s", pv_error_last());
+		snprintf(s->msg, sizeof(s->msg), "%s", msg);
 	}
 	pthread_cond_broadcast(&s->cv);
 }
 
-/* A worker: take, anonymize and write chunks until the input ends or something fails. */
+/*
+ * Under s->mu, with s->writing set: write the ready slots from s->turn on,
+ * in order, releasing the lock during each write(). Stops at the first slot
+ * not ready, or at a failed chunk or write (recorded in s->rc).
+ */
+static void write_ready(stream *s)
+{
+	for (;;) {
+		slot *o = &s->slots[s->turn % s->nslots];
+		int rc;
+
+		if (s->rc != 0 || !o->ready)
+			return;
+		if (o->rc != 0) {
+			fail_locked(s, o->rc, o->msg);
+			return;
+		}
+		pthread_mutex_unlock(&s->mu);
+		rc = write_all(s->out_fd, o->w.out, o->w.out_len);
+		pthread_mutex_lock(&s->mu);
+		if (rc != 0) {
+			fail_locked(s, rc, pv_error_last());
+			return;
+		}
+		o->ready = 0;
+		s->turn++;
+		pthread_cond_broadcast(&s->cv);
+	}
+}
+
+/* A worker: take and anonymize chunks until the input ends or something fails; write what is ready. */
 static void *work(void *arg)
 {
 	worker *k = arg;
 	stream *s = k->s;
 
 	for (;;) {
+		chunk c = { 0, 0, 0 };
 		uint64_t idx;
-		chunk c;
+		slot *o;
 		int rc;
 
 		pthread_mutex_lock(&s->rmu);
@@ -254,24 +299,31 @@ static void *work(void *arg)
 		if (rc != 0 || (s->eof && s->carry_len == 0))
 			s->done = 1;
 		pthread_mutex_unlock(&s->rmu);
-		if (rc == 0)
-			rc = process_chunk(k, &c);
 
+		/* the slot of this chunk is free once the chunk nslots before it is written */
 		pthread_mutex_lock(&s->mu);
-		while (s->turn != idx && s->rc == 0)
+		while (s->turn + s->nslots <= idx && s->rc == 0)
 			pthread_cond_wait(&s->cv, &s->mu);
 		if (s->rc != 0) {
 			pthread_mutex_unlock(&s->mu);
 			break;
 		}
 		pthread_mutex_unlock(&s->mu);
+		o = &s->slots[idx % s->nslots];
 		if (rc == 0)
-			rc = write_all(s->out_fd, k->w.out, k->w.out_len);
-		pthread_mutex_lock(&s->mu);
+			rc = process_chunk(k, &c, &o->w);
+		o->rc = rc;
 		if (rc != 0)
-			fail_locked(s, rc);
-		s->turn++;
-		pthread_cond_broadcast(&s->cv);
+			snprintf(o->msg, sizeof(o->msg), "%s", pv_error_last());
+
+		pthread_mutex_lock(&s->mu);
+		o->ready = 1;
+		if (!s->writing) {
+			s->writing = 1;
+			write_ready(s);
+			s->writing = 0;
+		}
+		rc = s->rc;
 		pthread_mutex_unlock(&s->mu);
 		if (rc != 0)
 			break;
@@ -310,36 +362,37 @@ int pv_logs_anon_fd(pv_logs_anon *a, int in_fd, int out_fd, pv_logs_stats *st_ou
 	s.a = a;
 	s.in_fd = in_fd;
 	s.out_fd = out_fd;
-	s.chunk = PV_LOGS_READ_CHUNK;
+	s.chunk = PV_LOGS_WRITE_CHUNK;   /* one chunk's output is about one write */
 	pthread_mutex_init(&s.rmu, NULL);
 	pthread_mutex_init(&s.mu, NULL);
 	pthread_cond_init(&s.cv, NULL);
-	if ((s.carry = malloc(PV_LOGS_MAX_LINE)) == NULL) {
-		rc = pv_error_set(PV_ENOMEM, "logs: no memory for the read buffer");
-		goto done;
-	}
+	if ((s.carry = malloc(PV_LOGS_MAX_LINE)) == NULL)
+		goto nomem;
 	for (int i = 0; i < nk; i++) {
 		k[i].s = &s;
-		k[i].w.h = a;
 		if ((k[i].in = malloc(PV_LOGS_MAX_LINE + s.chunk)) == NULL) {
-			if (i == 0) {
-				rc = pv_error_set(PV_ENOMEM, "logs: no memory for the read buffer");
-				goto done;
-			}
+			if (i == 0)
+				goto nomem;
 			nk = i;   /* fewer workers */
 			break;
 		}
 	}
-	/* the handle's own output buffer serves the calling thread */
-	k[0].w = a->w;
+	s.nslots = (size_t)nk * SLOTS_PER_WORKER;
+	if ((s.slots = calloc(s.nslots, sizeof(*s.slots))) == NULL)
+		goto nomem;
+	for (size_t i = 0; i < s.nslots; i++)
+		s.slots[i].w.h = a;
+	/* the handle's own output buffer serves as the first slot */
+	s.slots[0].w = a->w;
 	for (int i = 1; i < nk; i++)
 		k[i].started = pthread_create(&k[i].tid, NULL, work, &k[i]) == 0;
 	work(&k[0]);
 	for (int i = 1; i < nk; i++)
 		if (k[i].started)
 			pthread_join(k[i].tid, NULL);
-	a->w = k[0].w;
+	a->w = s.slots[0].w;
 	a->w.out_len = 0;
+	s.slots[0].w.out = NULL;
 	if (s.rc != 0)
 		rc = pv_error_set(s.rc, "%s", s.msg);
 	if (st_out != NULL) {
@@ -350,12 +403,15 @@ int pv_logs_anon_fd(pv_logs_anon *a, int in_fd, int out_fd, pv_logs_stats *st_ou
 			st_out->addresses += k[i].st.addresses;
 		}
 	}
+	goto done;
+nomem:
+	rc = pv_error_set(PV_ENOMEM, "logs: no memory for the stream buffers");
 done:
-	for (int i = 0; i < PV_LOGS_THREADS; i++) {
+	for (int i = 0; i < PV_LOGS_THREADS; i++)
 		free(k[i].in);
-		if (i > 0)
-			free(k[i].w.out);
-	}
+	for (size_t i = 0; s.slots != NULL && i < s.nslots; i++)
+		free(s.slots[i].w.out);
+	free(s.slots);
 	free(s.carry);
 	pthread_cond_destroy(&s.cv);
 	pthread_mutex_destroy(&s.mu);
