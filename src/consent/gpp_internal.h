@@ -13,7 +13,7 @@
 #include <stdint.h>
 
 #include "core/limits.h"
-#include "consent/gpp_api.h"
+#include "privault/consent_signals.h"
 
 /* Reading a segment: its 6-bit values, the bit position, names for messages. */
 typedef struct {
