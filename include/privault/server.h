@@ -40,6 +40,9 @@ typedef struct {
 	int auth_fail_per_minute;             /* auth_fail_per_minute  refill of that allowance, per key id and address */
 	int group_commit_us;                  /* group_commit_us       extra wait to gather a batch (0 = none) */
 	int max_batch;                        /* max_batch             requests per group commit */
+	/* appended by the HTTP performance engineer (issue 3): see docs/operations.md "Durability of reads" */
+	int durable_reads;                    /* durable_reads  PRIVAULT_DURABLE_READS  1: read batches fsync too (default 0) */
+	int read_sync_ms;                     /* read_sync_ms   PRIVAULT_READ_SYNC_MS   relaxed read commits durable within (default 50) */
 	char config_file[PV_SERVER_PATH_MAX]; /* the file read ("" = none): --config or PRIVAULT_CONFIG */
 } pv_server_config;
 

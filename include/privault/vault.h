@@ -231,6 +231,33 @@ int pv_vault_begin(pv_vault *v);
 int pv_vault_commit(pv_vault *v);
 int pv_vault_rollback(pv_vault *v);
 
+/*
+ * Relaxed durability (appended by the HTTP performance engineer, issue 3).
+ *
+ * pv_vault_begin_ex(v, PV_TX_RELAXED) opens a batch like pv_vault_begin whose
+ * commit may be relaxed: it is atomic and reaches the operating system before
+ * pv_vault_commit_ex returns (a crash or kill -9 of the process loses
+ * nothing), but it does not wait for stable storage, so an OS crash or power
+ * loss can lose it until the next durable commit or pv_vault_sync() (SQLite:
+ * synchronous=NORMAL in WAL mode for that commit; PostgreSQL: SET LOCAL
+ * synchronous_commit = off). Use it only for batches of reads, whose only
+ * writes are their audit entries. The store checks that: a relaxed batch that
+ * wrote anything besides audit entries is committed durably anyway, and
+ * *out_relaxed says so. flags 0 is pv_vault_begin.
+ *
+ * pv_vault_commit_ex: as pv_vault_commit; *out_relaxed (may be NULL) = 1 when
+ * the commit was relaxed (not yet on stable storage), 0 when durable.
+ *
+ * pv_vault_sync: outside a batch, make every commit so far durable (one fsync
+ * of the SQLite WAL; on PostgreSQL one synchronous commit). Callers that use
+ * relaxed batches call it within a bounded time after one (the server: every
+ * read_sync_ms, 50 ms by default) and before closing.
+ */
+#define PV_TX_RELAXED 0x1u
+int pv_vault_begin_ex(pv_vault *v, unsigned flags);
+int pv_vault_commit_ex(pv_vault *v, int *out_relaxed);
+int pv_vault_sync(pv_vault *v);
+
 /* Rotate the master key: a new key version is added to the key file and every data key
  * is rewrapped with it; records are not rewritten. */
 int pv_vault_key_rotate(pv_vault *v, const pv_caller *caller, uint32_t *out_version, size_t *out_rewrapped);

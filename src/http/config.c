@@ -48,6 +48,8 @@ static const key_desc keys[] = {
 	I("auth_fail_per_minute", "PRIVAULT_AUTH_FAIL_PER_MINUTE", auth_fail_per_minute, 1, 1000000, 1),
 	I("group_commit_us", "PRIVAULT_GROUP_COMMIT_US", group_commit_us, 0, 1000000, 1),
 	I("max_batch", "PRIVAULT_MAX_BATCH", max_batch, 1, 100000, 1),
+	I("durable_reads", "PRIVAULT_DURABLE_READS", durable_reads, 0, 1, 1),
+	I("read_sync_ms", "PRIVAULT_READ_SYNC_MS", read_sync_ms, 1, 10000, 1),
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 
@@ -64,6 +66,8 @@ void pv_server_config_defaults(pv_server_config *c)
 	c->auth_fail_per_minute = 10;
 	c->group_commit_us = 0;
 	c->max_batch = 512;
+	c->durable_reads = 0;
+	c->read_sync_ms = 50;
 }
 
 static const key_desc *find_key(const char *key)

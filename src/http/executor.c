@@ -12,6 +12,14 @@
  * itself fails, every request of the batch is answered 503. Exclusive routes
  * (key rotation, policy upload) run alone, between batches, with no batch open.
  * Jobs complete (job->done) only after their batch's commit.
+ *
+ * Durability per batch (issue 3): a batch whose routes are all read_only
+ * (their only writes are audit entries) commits relaxed (pv_vault_begin_ex
+ * PV_TX_RELAXED: no fsync; a process crash loses nothing, an OS crash can lose
+ * those read-audit entries). Any other request in the batch makes it fully
+ * durable. Relaxed commits become durable within read_sync_ms: the next batch
+ * after that time commits fully, and an idle executor wakes up at that time
+ * to pv_vault_sync(). durable_reads = 1 turns relaxed commits off.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -21,6 +29,16 @@
 
 #include "core/error.h"
 #include "http/internal.h"
+
+#define READ_SYNC_MS_DEFAULT 50
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
 
 struct pv_http_exec {
 	pthread_mutex_t mu;
@@ -32,6 +50,8 @@ struct pv_http_exec {
 	int poked;
 	pv_http_exec_tuning tune;
 	pv_vault *v;
+	int pending;               /* relaxed commits not yet durable (executor thread only) */
+	uint64_t pending_since;    /* monotonic ns of the first of them */
 	pv_http_metrics *metrics;
 	void (*tick)(pv_vault *v, void *payload);
 	void *payload;
@@ -74,24 +94,52 @@ static void complete(pv_http_job *list)
 	}
 }
 
-/* Run `list` (non-exclusive jobs) as one group commit. */
-static void run_batch(pv_http_exec *e, pv_http_job *list, size_t n)
+/*
+ * Run `list` (non-exclusive jobs) as one group commit: relaxed when every job
+ * is read_only, reads may be relaxed (t->durable_reads 0) and no relaxed
+ * commit has waited read_sync_ms for durability yet (then this one commits
+ * fully and makes them durable too).
+ */
+static void run_batch(pv_http_exec *e, const pv_http_exec_tuning *t, pv_http_job *list, size_t n, int read_only)
 {
-	int rc = pv_vault_begin(e->v);
+	uint64_t sync_ns = (uint64_t)t->read_sync_ms * 1000000ull;
+	int relaxed = read_only && !t->durable_reads && !(e->pending && mono_ns() - e->pending_since >= sync_ns);
+	int rc = pv_vault_begin_ex(e->v, relaxed ? PV_TX_RELAXED : 0), was_relaxed = 0;
 
 	if (rc == 0) {
 		for (pv_http_job *j = list; j != NULL; j = j->next)
 			run_one(e, j);
-		rc = pv_vault_commit(e->v);
+		rc = pv_vault_commit_ex(e->v, &was_relaxed);
 	}
-	if (rc != 0)
+	if (rc != 0) {
 		fail_batch(list, rc);
-	else
+	} else {
+		pv_http_metrics_commit(e->metrics, was_relaxed);
+		if (!was_relaxed) {
+			e->pending = 0;   /* a full commit syncs everything before it */
+		} else if (!e->pending) {
+			e->pending = 1;
+			e->pending_since = mono_ns();
+		}
 		for (pv_http_job *j = list; j != NULL; j = j->next)
 			if (j->res->decision >= 0)
 				pv_http_metrics_decision(e->metrics, j->res->decision);
+	}
 	pv_http_metrics_batch(e->metrics, n, rc != 0);
 	complete(list);
+}
+
+/* Make relaxed commits durable when they have waited `sync_ns` (or `force`). */
+static void sync_pending(pv_http_exec *e, uint64_t sync_ns, int force)
+{
+	if (!e->pending || (!force && mono_ns() - e->pending_since < sync_ns))
+		return;
+	if (pv_vault_sync(e->v) == 0) {
+		e->pending = 0;
+		pv_http_metrics_sync(e->metrics);
+	} else {
+		e->pending_since = mono_ns();   /* still pending: retried one read_sync_ms later, not in a loop */
+	}
 }
 
 static void deadline_in(struct timespec *ts, long us)
@@ -128,13 +176,26 @@ static void *exec_main(void *arg)
 	pv_http_exec *e = arg;
 	for (;;) {
 		pv_http_job *list, *batch = NULL, **bt = &batch, *j, *next;
+		pv_http_exec_tuning t;
 		size_t n = 0, nb = 0;
 		struct timespec ts;
-		int stop;
+		uint64_t sync_ns;
+		int stop, ro = 1;
 
 		pthread_mutex_lock(&e->mu);
 		while (e->head == NULL && !e->stopping && !e->poked) {
-			deadline_in(&ts, 1000000);
+			long wait_us = 1000000;
+
+			if (e->pending) {   /* wake up when relaxed commits are due to become durable */
+				uint64_t age = mono_ns() - e->pending_since;
+
+				sync_ns = (uint64_t)e->tune.read_sync_ms * 1000000ull;
+				if (age >= sync_ns)
+					break;
+				if ((sync_ns - age) / 1000 + 1 < (uint64_t)wait_us)
+					wait_us = (long)((sync_ns - age) / 1000) + 1;
+			}
+			deadline_in(&ts, wait_us);
 			if (pthread_cond_timedwait(&e->cv, &e->mu, &ts) == ETIMEDOUT)
 				break;
 		}
@@ -145,7 +206,9 @@ static void *exec_main(void *arg)
 			       pthread_cond_timedwait(&e->cv, &e->mu, &ts) != ETIMEDOUT)
 				;
 		}
-		list = take(e, (size_t)e->tune.max_batch, &n);
+		t = e->tune;   /* this round's settings, read after the waits (a reload may have changed them) */
+		sync_ns = (uint64_t)t.read_sync_ms * 1000000ull;
+		list = take(e, (size_t)t.max_batch, &n);
 		stop = e->stopping && list == NULL;
 		e->poked = 0;
 		pthread_mutex_unlock(&e->mu);
@@ -156,10 +219,11 @@ static void *exec_main(void *arg)
 			j->next = NULL;
 			if (j->route->exclusive || j->route->executor == 2) {
 				if (batch != NULL) {
-					run_batch(e, batch, nb);
+					run_batch(e, &t, batch, nb, ro);
 					batch = NULL;
 					bt = &batch;
 					nb = 0;
+					ro = 1;
 				}
 				run_one(e, j);
 				if (j->res->decision >= 0)
@@ -169,10 +233,13 @@ static void *exec_main(void *arg)
 				*bt = j;
 				bt = &j->next;
 				nb++;
+				ro &= j->route->read_only != 0;
 			}
 		}
 		if (batch != NULL)
-			run_batch(e, batch, nb);
+			run_batch(e, &t, batch, nb, ro);
+		if (list == NULL || stop)   /* idle (under load the next batch commits fully instead) */
+			sync_pending(e, sync_ns, stop);
 
 		if (e->tick != NULL)
 			e->tick(e->v, e->payload);   /* decides itself whether there is anything to do */
@@ -212,6 +279,8 @@ void pv_http_exec_tune(pv_http_exec *e, const pv_http_exec_tuning *t)
 	pthread_mutex_lock(&e->mu);
 	e->tune.group_commit_us = t != NULL && t->group_commit_us > 0 ? t->group_commit_us : 0;
 	e->tune.max_batch = t != NULL && t->max_batch > 0 ? t->max_batch : 512;
+	e->tune.durable_reads = t != NULL && t->durable_reads != 0;
+	e->tune.read_sync_ms = t != NULL && t->read_sync_ms > 0 ? t->read_sync_ms : READ_SYNC_MS_DEFAULT;
 	pthread_mutex_unlock(&e->mu);
 }
 

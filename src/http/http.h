@@ -115,6 +115,11 @@ typedef struct pv_http_route {
 					      within the body size limit; `body` is then NULL */
 	int exclusive;                     /* 1: run alone, outside any group-commit batch (key rotation refuses
 					      to run inside a batch; policy upload changes the vault's current policy) */
+	/* Added by the HTTP performance engineer (issue 3), 0 by default: */
+	int read_only;                     /* 1: the handler writes nothing but its audit entries (record read,
+					      lookup, decide, metadata): a batch holding only such requests may
+					      commit with relaxed durability (docs/operations.md, "Durability of
+					      reads"); any other request in the batch makes it fully durable */
 } pv_http_route;
 
 /*

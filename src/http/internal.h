@@ -84,6 +84,9 @@ void pv_http_metrics_decision(pv_http_metrics *m, int reason);
 void pv_http_metrics_auth_failure(pv_http_metrics *m, int rate_limited);
 void pv_http_metrics_batch(pv_http_metrics *m, size_t requests, int commit_failed);
 void pv_http_metrics_set_audit(pv_http_metrics *m, int64_t entries);
+/* One successful executor commit, relaxed (read-only batch) or full; one durability sync (issue 3). */
+void pv_http_metrics_commit(pv_http_metrics *m, int relaxed);
+void pv_http_metrics_sync(pv_http_metrics *m);
 void pv_http_metrics_inflight(pv_http_metrics *m, int delta);
 /* Render the Prometheus text exposition format (0.0.4). Caller frees *out. 0 or -1. */
 int pv_http_metrics_render(pv_http_metrics *m, char **out, size_t *len);
@@ -167,6 +170,8 @@ typedef struct pv_http_job {
 typedef struct {
 	int group_commit_us;
 	int max_batch;
+	int durable_reads;   /* 1: batches of read-only routes commit fully durable too */
+	int read_sync_ms;    /* relaxed commits become durable within this many ms (0 = default 50) */
 } pv_http_exec_tuning;
 
 /*

@@ -35,6 +35,7 @@ struct pv_http_metrics {
 	uint64_t denied[PV_REASON_COUNT];
 	uint64_t auth_failures, rate_limited;
 	uint64_t batches, batch_requests, commit_failures;
+	uint64_t commits_full, commits_relaxed, syncs;   /* durability of group commits (issue 3) */
 	int64_t audit_entries;
 	int64_t inflight;
 };
@@ -126,6 +127,18 @@ void pv_http_metrics_batch(pv_http_metrics *m, size_t requests, int commit_faile
 	ADD(&m->batch_requests, requests);
 	if (commit_failed)
 		ADD(&m->commit_failures, 1);
+}
+
+void pv_http_metrics_commit(pv_http_metrics *m, int relaxed)
+{
+	if (m != NULL)
+		ADD(relaxed ? &m->commits_relaxed : &m->commits_full, 1);
+}
+
+void pv_http_metrics_sync(pv_http_metrics *m)
+{
+	if (m != NULL)
+		ADD(&m->syncs, 1);
 }
 
 void pv_http_metrics_set_audit(pv_http_metrics *m, int64_t entries)
@@ -289,6 +302,16 @@ int pv_http_metrics_render(pv_http_metrics *m, char **out, size_t *len)
 		"were answered 503).\n"
 		"# TYPE privault_batch_commit_failures_total counter\n"
 		"privault_batch_commit_failures_total %llu\n", (unsigned long long)LOAD(&m->commit_failures));
+	bprintf(&b, "# HELP privault_commits_total Successful executor commits by durability: full (on stable "
+		"storage when answered) or relaxed (batches of reads only; durable within read_sync_ms).\n"
+		"# TYPE privault_commits_total counter\n"
+		"privault_commits_total{durability=\"full\"} %llu\n"
+		"privault_commits_total{durability=\"relaxed\"} %llu\n",
+		(unsigned long long)LOAD(&m->commits_full), (unsigned long long)LOAD(&m->commits_relaxed));
+	bprintf(&b, "# HELP privault_durability_syncs_total Syncs that made relaxed commits durable when no full "
+		"commit came within read_sync_ms.\n"
+		"# TYPE privault_durability_syncs_total counter\n"
+		"privault_durability_syncs_total %llu\n", (unsigned long long)LOAD(&m->syncs));
 	bprintf(&b, "# HELP privault_http_requests_in_flight Requests received and not yet answered.\n"
 		"# TYPE privault_http_requests_in_flight gauge\n"
 		"privault_http_requests_in_flight %lld\n", (long long)LOAD(&m->inflight));

@@ -238,7 +238,7 @@ const pv_http_route pv_http_api_routes[] = {
 	  .tag = "subjects", .summary = "A subject's metadata",
 	  .description = "Metadata only (no personal data): creation time, regime, birth year, parental consent, "
 			 "state. An erased subject stays as a tombstone in state erased.",
-	  .response_schema = schema_subject, .success_status = 200, .error_statuses = err_subject, .executor = 1 },
+	  .response_schema = schema_subject, .success_status = 200, .error_statuses = err_subject, .executor = 1, .read_only = 1 },
 	{ .method = "DELETE", .pattern = "/v1/subjects/{id}", .handler = pv_api_subject_erase,
 	  .roles = PV_HTTP_ROLE_ADMIN, .tag = "subjects", .summary = "Erase a subject",
 	  .description = "Destroys the subject's data key, then its records and identifiers, and keeps its hashed "
@@ -247,13 +247,13 @@ const pv_http_route pv_http_api_routes[] = {
 	{ .method = "GET", .pattern = "/v1/subjects/{id}/categories", .handler = pv_api_subject_categories,
 	  .roles = PV_HTTP_ROLE_ANY, .tag = "subjects", .summary = "Categories held for a subject",
 	  .description = "Each category of data held with its record count. Metadata only.",
-	  .response_schema = schema_categories, .success_status = 200, .error_statuses = err_subject, .executor = 1 },
+	  .response_schema = schema_categories, .success_status = 200, .error_statuses = err_subject, .executor = 1, .read_only = 1 },
 	{ .method = "POST", .pattern = "/v1/lookup", .handler = pv_api_lookup, .roles = R_WRITERS, .tag = "subjects",
 	  .summary = "Find a subject by identifier",
 	  .description = "Looks a subject up through the keyed blind index of an identifier. The value is sent in "
 			 "the body, never in a URL. 404 when nobody has it.",
 	  .body = lookup_body, .response_schema = schema_id, .success_status = 200, .error_statuses = err_lookup,
-	  .executor = 1 },
+	  .executor = 1, .read_only = 1 },
 	{ .method = "POST", .pattern = "/v1/subjects/{id}/records", .handler = pv_api_record_put, .roles = R_WRITERS,
 	  .tag = "records", .summary = "Store a record",
 	  .description = "Stores a JSON object encrypted with the subject's data key. The category, purpose and "
@@ -268,7 +268,7 @@ const pv_http_route pv_http_api_routes[] = {
 			 "only allowed records are decrypted. When none is allowed: 403 with the decision's reason "
 			 "code (purpose_undeclared, role_forbidden, no_grant, ...). Every read is audited.",
 	  .response_schema = schema_records, .success_status = 200, .error_statuses = err_subject,
-	  .needs_purpose = 1, .executor = 1 },
+	  .needs_purpose = 1, .executor = 1, .read_only = 1 },
 	{ .method = "PUT", .pattern = "/v1/subjects/{id}/records/{record}", .handler = pv_api_record_rectify,
 	  .roles = R_WRITERS, .tag = "records", .summary = "Rectify a record",
 	  .description = "Replaces a record's data (right to rectification). A service needs a grant for the "
@@ -280,16 +280,16 @@ const pv_http_route pv_http_api_routes[] = {
 	  .description = "May the caller use the subject's category for the purpose now? Answers allow or deny "
 			 "with a reason code, reads nothing. Audited.",
 	  .body = decide_body, .response_schema = schema_decision, .success_status = 200,
-	  .error_statuses = err_body, .executor = 1 },
+	  .error_statuses = err_body, .executor = 1, .read_only = 1 },
 	{ .method = "GET", .pattern = "/v1/policy", .handler = pv_api_policy_current, .roles = PV_HTTP_ROLE_ANY,
 	  .tag = "policy", .summary = "The current policy version",
 	  .description = "Hash, version label, effective date and title of the policy in force.",
-	  .response_schema = schema_policy, .success_status = 200, .error_statuses = err_policy_get, .executor = 1 },
+	  .response_schema = schema_policy, .success_status = 200, .error_statuses = err_policy_get, .executor = 1, .read_only = 1 },
 	{ .method = "GET", .pattern = "/v1/policy/versions/{hash}", .handler = pv_api_policy_version,
 	  .roles = PV_HTTP_ROLE_ANY, .tag = "policy", .summary = "A policy version",
 	  .description = "A version by its content hash, with the normalized model (every field, defaults filled in).",
 	  .response_schema = schema_policy_version, .success_status = 200, .error_statuses = err_policy_get,
-	  .executor = 1 },
+	  .executor = 1, .read_only = 1 },
 	{ .method = "POST", .pattern = "/v1/policy", .handler = pv_api_policy_upload, .roles = PV_HTTP_ROLE_ADMIN,
 	  .tag = "policy", .summary = "Upload a new policy version",
 	  .description = "The body is the YAML policy file (Content-Type: application/yaml). It is validated and "
@@ -301,12 +301,12 @@ const pv_http_route pv_http_api_routes[] = {
 	  .tag = "audit", .summary = "Verify the audit chain",
 	  .description = "Recomputes every hash, checks sequence continuity and every signed checkpoint. A chain "
 			 "that does not verify is still a 200 answer, with ok false and the first bad sequence number.",
-	  .response_schema = schema_verify, .success_status = 200, .error_statuses = err_simple, .executor = 1 },
+	  .response_schema = schema_verify, .success_status = 200, .error_statuses = err_simple, .executor = 1, .read_only = 1 },
 	{ .method = "GET", .pattern = "/v1/audit", .handler = pv_api_audit_list, .roles = R_AUDIT, .tag = "audit",
 	  .summary = "Audit entries",
 	  .description = "Entries from sequence number ?from= (default 1), at most ?limit= (default 100, at most "
 			 "10000), in order. Entries hold no personal data.",
-	  .response_schema = schema_audit, .success_status = 200, .error_statuses = err_simple, .executor = 1 },
+	  .response_schema = schema_audit, .success_status = 200, .error_statuses = err_simple, .executor = 1, .read_only = 1 },
 	{ .method = "POST", .pattern = "/v1/audit/checkpoint", .handler = pv_api_audit_checkpoint, .roles = R_AUDIT,
 	  .tag = "audit", .summary = "Sign a checkpoint now",
 	  .description = "Appends an Ed25519-signed checkpoint of the current head; keep the answer elsewhere.",
@@ -314,7 +314,7 @@ const pv_http_route pv_http_api_routes[] = {
 	{ .method = "GET", .pattern = "/v1/audit/public-key", .handler = pv_api_audit_public_key, .roles = R_AUDIT,
 	  .tag = "audit", .summary = "The checkpoint signing key",
 	  .description = "The Ed25519 public key that verifies checkpoint signatures, in hex.",
-	  .response_schema = schema_public_key, .success_status = 200, .error_statuses = err_simple, .executor = 1 },
+	  .response_schema = schema_public_key, .success_status = 200, .error_statuses = err_simple, .executor = 1, .read_only = 1 },
 	{ .method = "POST", .pattern = "/v1/keys/rotate", .handler = pv_api_keys_rotate, .roles = PV_HTTP_ROLE_ADMIN,
 	  .tag = "keys", .summary = "Rotate the master key",
 	  .description = "Adds a master key version and rewraps every subject's data key with it; records are not "

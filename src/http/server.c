@@ -801,6 +801,8 @@ int pv_http_server_start(pv_server **out, const pv_server_config *cfg, const pv_
 	s->keys_at = mono_ns();
 	tune.group_commit_us = cfg->group_commit_us;
 	tune.max_batch = cfg->max_batch;
+	tune.durable_reads = cfg->durable_reads;
+	tune.read_sync_ms = cfg->read_sync_ms;
 	if ((rc = pv_http_exec_start(&s->exec, v, &tune, s->metrics, tick, s)) < 0) {
 		pv_vault_close(v);
 		goto fail;
@@ -887,6 +889,8 @@ int pv_server_reload(pv_server *s, const pv_server_config *cfg)
 	pv_http_ratelimit_configure(s->rl, cfg->auth_fail_burst, cfg->auth_fail_per_minute);
 	tune.group_commit_us = cfg->group_commit_us;
 	tune.max_batch = cfg->max_batch;
+	tune.durable_reads = cfg->durable_reads;
+	tune.read_sync_ms = cfg->read_sync_ms;
 	pv_http_exec_tune(s->exec, &tune);
 	pthread_mutex_lock(&s->mu);
 	/* keep the settings a restart needs as they are running */

@@ -21,7 +21,9 @@
  * once after a reconnect. A statement that fails because the connection broke
  * is never retried (its outcome is unknown); the caller gets PV_ESTORE
  * "PostgreSQL unavailable". A COMMIT that succeeded is durable
- * (synchronous_commit stays on).
+ * (synchronous_commit stays on), except that of a relaxed transaction
+ * (pv_store_begin_relaxed: SET LOCAL synchronous_commit = off, audit rows only),
+ * durable at the next synchronous commit or pv_store_sync.
  *
  * Error messages name the operation and the table and carry the SQLSTATE and
  * its class, never the server's message text (which can quote values).
@@ -525,21 +527,74 @@ fail:
 
 /* ---- transactions --------------------------------------------------------------------------- */
 
-static int pg_begin(pv_store *s)
+static int pg_rollback(pv_store *s);
+
+static int pg_begin_sql(pv_store *s, const char *sql)
 {
 	pv_pg *q = PQ(s);
 	int rc;
 
 	if (q->in_tx)
 		return pv_error_set(PV_EINVAL, "store: begin: a transaction is already open");
-	rc = exec_sql(q, "BEGIN", "begin transaction", NULL);
+	rc = exec_sql(q, sql, "begin transaction", NULL);
 	if (rc != 0 && PQstatus(q->conn) != CONNECTION_OK)
-		rc = exec_sql(q, "BEGIN", "begin transaction", NULL);   /* once, on a new connection */
+		rc = exec_sql(q, sql, "begin transaction", NULL);   /* once, on a new connection */
 	if (rc != 0)
 		return rc;
 	q->in_tx = 1;
 	q->audit_locked = 0;
 	return 0;
+}
+
+static int pg_begin(pv_store *s)
+{
+	return pg_begin_sql(s, "BEGIN");
+}
+
+/*
+ * Row changes in tables other than audit, as pg_stat_xact_user_tables counts
+ * them for this connection (the relaxed-commit guard): *out, or PV_ESTORE.
+ * PostgreSQL 15 may include changes of earlier transactions not yet flushed to
+ * the statistics, but never flushes inside a transaction block, so the
+ * difference between the BEGIN and the COMMIT of one transaction is exact.
+ */
+static int pg_other_changes(pv_pg *q, int64_t *out)
+{
+	PGresult *r;
+	int rc;
+
+	*out = 0;
+	rc = exec_sql(q, "SELECT COALESCE(SUM(n_tup_ins + n_tup_upd + n_tup_del), 0) FROM pg_stat_xact_user_tables "
+		      "WHERE relname <> 'audit'", "read transaction statistics", &r);
+	if (rc != 0)
+		return rc;
+	if (PQntuples(r) == 1)
+		*out = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+	PQclear(r);
+	return 0;
+}
+
+/* A transaction whose COMMIT does not wait for the WAL flush (issue 3). */
+static int pg_begin_relaxed(pv_store *s)
+{
+	pv_pg *q = PQ(s);
+	int rc = pg_begin_sql(s, "BEGIN; SET LOCAL synchronous_commit = off");
+
+	if (rc == 0 && (rc = pg_other_changes(q, &q->xact_changes0)) != 0) {
+		pg_rollback(s);
+		return rc;
+	}
+	return rc;
+}
+
+/*
+ * Make every commit of this connection so far durable: a transaction that has
+ * an id commits with synchronous_commit on, which waits until the WAL is
+ * flushed up to its commit record, so up to every earlier commit too.
+ */
+static int pg_sync(pv_store *s)
+{
+	return exec_sql(PQ(s), "BEGIN; SELECT txid_current(); COMMIT", "sync", NULL);
 }
 
 /* COMMIT of a transaction that an earlier error aborted answers ROLLBACK: that is a failure. */
@@ -551,6 +606,17 @@ static int pg_commit(pv_store *s)
 
 	if (!q->in_tx)
 		return pv_error_set(PV_EINVAL, "store: commit: no transaction is open");
+	if (s->relaxed) {
+		int64_t other = 0;
+
+		/* a relaxed transaction that wrote more than audit rows commits durably after all */
+		if (pg_other_changes(q, &other) != 0 || other != q->xact_changes0) {
+			s->relaxed = 0;
+			/* on failure the transaction stays open for the caller's rollback */
+			if ((rc = exec_sql(q, "SET LOCAL synchronous_commit = on", "commit transaction", NULL)) != 0)
+				return rc;
+		}
+	}
 	rc = exec_sql(q, "COMMIT", "commit transaction", &r);
 	q->in_tx = 0;
 	q->audit_locked = 0;
@@ -607,6 +673,8 @@ const pv_store_ops pv_store_postgres_ops = {
 	.begin = pg_begin,
 	.commit = pg_commit,
 	.rollback = pg_rollback,
+	.begin_relaxed = pg_begin_relaxed,
+	.sync = pg_sync,
 	.meta_get = pg_meta_get,
 	.meta_set = pg_meta_set,
 	.policy_insert = pg_policy_insert,

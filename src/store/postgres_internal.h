@@ -37,6 +37,7 @@ typedef struct {
 	int in_tx;                 /* BEGIN sent, no COMMIT/ROLLBACK yet */
 	int audit_locked;          /* this transaction holds the audit advisory lock */
 	uint8_t prepared[PG__COUNT];   /* prepared on this connection (cleared on reconnect) */
+	int64_t xact_changes0;     /* relaxed transaction: non-audit row changes counted at its BEGIN (issue 3) */
 } pv_pg;
 
 #define PQ(s) ((pv_pg *)(s))

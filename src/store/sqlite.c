@@ -3,7 +3,9 @@
  *
  * One connection per handle, WAL with synchronous=FULL (an acknowledged commit
  * survives power loss), secure_delete (erased keys and rows are overwritten,
- * not left in free pages), a 5 s busy timeout, files created 0600.
+ * not left in free pages), a 5 s busy timeout, files created 0600. A relaxed
+ * transaction (pv_store_begin_relaxed, only audit rows) commits at
+ * synchronous=NORMAL: no fsync, durable at the next FULL commit or sync.
  *
  * Every statement is prepared once per handle, on first use, and reused
  * (sqlite3_reset + sqlite3_clear_bindings): the insert paths do no prepare and
@@ -333,26 +335,113 @@ static int tx(pv_store *s, int id)
 	return rc != 0 ? rc : sq_run(Q(s), id, st);
 }
 
+/* Set the connection's synchronous level (outside a transaction only): NORMAL when `normal`, else FULL. */
+static int sq_synchronous(pv_sqlite *q, int normal)
+{
+	int rc = sqlite3_exec(q->db, normal ? "PRAGMA synchronous = NORMAL" : "PRAGMA synchronous = FULL", NULL,
+			      NULL, NULL);
+
+	if (rc != SQLITE_OK)
+		return pv_error_set(PV_ESTORE, "store: set synchronous: %s", sqlite3_errstr(rc));
+	q->sync_normal = normal;
+	return 0;
+}
+
 static int sq_begin(pv_store *s)
 {
-	if (!sqlite3_get_autocommit(Q(s)->db))
+	pv_sqlite *q = Q(s);
+	int rc;
+
+	if (!sqlite3_get_autocommit(q->db))
 		return pv_error_set(PV_EINVAL, "store: begin: a transaction is already open");
+	/* a durable transaction never runs at NORMAL, even if restoring FULL failed earlier */
+	if (q->sync_normal && (rc = sq_synchronous(q, 0)) != 0)
+		return rc;
 	return tx(s, ST_BEGIN);
 }
 
+/*
+ * A transaction whose commit does not fsync (WAL + synchronous NORMAL): the
+ * commit reaches the OS (a process crash loses nothing), stable storage only
+ * at the next FULL commit, sync or checkpoint. The level goes back to FULL
+ * when the transaction ends.
+ */
+static int sq_begin_relaxed(pv_store *s)
+{
+	pv_sqlite *q = Q(s);
+	int rc;
+
+	if (!sqlite3_get_autocommit(q->db))
+		return pv_error_set(PV_EINVAL, "store: begin: a transaction is already open");
+	if ((rc = sq_synchronous(q, 1)) != 0)
+		return rc;
+	rc = tx(s, ST_BEGIN);
+	if (rc != 0) {
+		sq_synchronous(q, 0);
+		return rc;
+	}
+	q->changes0 = sqlite3_total_changes64(q->db);
+	return 0;
+}
+
+/*
+ * fsync the WAL (every commit so far becomes durable): the WAL's file through
+ * SQLITE_FCNTL_JOURNAL_POINTER, else a passive checkpoint (which syncs the WAL
+ * before copying it).
+ */
+static int sq_sync(pv_store *s)
+{
+	pv_sqlite *q = Q(s);
+	sqlite3_file *f = NULL;
+	int rc;
+
+	rc = sqlite3_file_control(q->db, "main", SQLITE_FCNTL_JOURNAL_POINTER, &f);
+	if (rc == SQLITE_OK && f != NULL && f->pMethods != NULL)
+		rc = f->pMethods->xSync(f, SQLITE_SYNC_FULL);
+	else
+		rc = sqlite3_wal_checkpoint_v2(q->db, "main", SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+	if (rc != SQLITE_OK)
+		return pv_error_set(PV_ESTORE, "store: sync: %s", sqlite3_errstr(rc));
+	return 0;
+}
+
+/*
+ * COMMIT. A relaxed transaction that changed more rows than the audit rows
+ * it appended wrote something else: its commit is made durable at once (the
+ * WAL fsynced before returning) and s->relaxed cleared. Back to FULL after.
+ */
 static int sq_commit(pv_store *s)
 {
-	if (sqlite3_get_autocommit(Q(s)->db))
+	pv_sqlite *q = Q(s);
+	int relaxed = q->sync_normal, rc;
+	int64_t changed;
+
+	if (sqlite3_get_autocommit(q->db))
 		return pv_error_set(PV_EINVAL, "store: commit: no transaction is open");
-	return tx(s, ST_COMMIT);
+	changed = relaxed ? sqlite3_total_changes64(q->db) - q->changes0 : 0;
+	rc = tx(s, ST_COMMIT);
+	if (!relaxed || !sqlite3_get_autocommit(q->db))
+		return rc;   /* a failed COMMIT may leave the transaction open: rollback restores FULL */
+	if (rc == 0 && changed != s->tx_audits) {
+		s->relaxed = 0;
+		rc = sq_sync(s);
+	}
+	if (sq_synchronous(q, 0) != 0 && rc == 0)
+		rc = PV_ESTORE;
+	return rc;
 }
 
 /* Rolling back with no transaction open is a no-op (SQLite may already have rolled back on error). */
 static int sq_rollback(pv_store *s)
 {
-	if (sqlite3_get_autocommit(Q(s)->db))
-		return 0;
-	return tx(s, ST_ROLLBACK);
+	pv_sqlite *q = Q(s);
+	int rc = 0;
+
+	if (!sqlite3_get_autocommit(q->db))
+		rc = tx(s, ST_ROLLBACK);
+	if (q->sync_normal && sqlite3_get_autocommit(q->db))
+		sq_synchronous(q, 0);
+	return rc;
 }
 
 
@@ -365,6 +454,8 @@ const pv_store_ops pv_store_sqlite_ops = {
 	.begin = sq_begin,
 	.commit = sq_commit,
 	.rollback = sq_rollback,
+	.begin_relaxed = sq_begin_relaxed,
+	.sync = sq_sync,
 	.meta_get = sq_meta_get,
 	.meta_set = sq_meta_set,
 	.policy_insert = sq_policy_insert,

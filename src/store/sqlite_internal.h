@@ -31,6 +31,10 @@ typedef struct {
 	struct pv_store base;   /* first: a pv_sqlite * is a pv_store * */
 	sqlite3 *db;
 	sqlite3_stmt *st[ST__COUNT];
+	/* relaxed durability (issue 3): synchronous is NORMAL for the open transaction, and
+	 * sqlite3_total_changes64() when it began */
+	int sync_normal;
+	int64_t changes0;
 } pv_sqlite;
 
 #define Q(s) ((pv_sqlite *)(s))

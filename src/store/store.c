@@ -93,7 +93,45 @@ int pv_store_begin(pv_store *s)
 	if (rc == 0) {
 		s->in_tx = 1;
 		s->tx_serial++;
+		s->relaxed = 0;
+		s->tx_audits = 0;
 	}
+	return rc;
+}
+
+int pv_store_begin_relaxed(pv_store *s)
+{
+	int rc;
+
+	CHECK(s != NULL, "no store");
+	if (s->ops->begin_relaxed == NULL)
+		return pv_store_begin(s);
+	rc = s->ops->begin_relaxed(s);
+	if (rc == 0) {
+		s->in_tx = 1;
+		s->tx_serial++;
+		s->relaxed = 1;
+		s->tx_audits = 0;
+	}
+	return rc;
+}
+
+int pv_store_last_commit_relaxed(const pv_store *s)
+{
+	return s != NULL && s->last_relaxed;
+}
+
+int pv_store_sync(pv_store *s)
+{
+	int rc;
+
+	CHECK(s != NULL, "no store");
+	CHECK(!s->in_tx, "not inside a transaction");
+	if (s->ops->sync == NULL)
+		return 0;
+	rc = s->ops->sync(s);
+	if (rc == 0)
+		s->last_relaxed = 0;
 	return rc;
 }
 
@@ -102,17 +140,25 @@ int pv_store_commit(pv_store *s)
 	int rc;
 
 	CHECK(s != NULL, "no store");
-	rc = s->ops->commit(s);
+	rc = s->ops->commit(s);   /* a relaxed transaction's commit may clear s->relaxed (made durable) */
 	if (rc != PV_EINVAL)
 		s->in_tx = 0;   /* committed, or (PostgreSQL) gone with the failed commit */
+	if (rc == 0)
+		s->last_relaxed = s->relaxed;
+	if (rc != PV_EINVAL)
+		s->relaxed = 0;
 	return rc;
 }
 
 int pv_store_rollback(pv_store *s)
 {
+	int rc;
+
 	CHECK(s != NULL, "no store");
 	s->in_tx = 0;
-	return s->ops->rollback(s);
+	rc = s->ops->rollback(s);
+	s->relaxed = 0;
+	return rc;
 }
 
 const char *pv_store_url_backend(const char *url)
@@ -403,6 +449,8 @@ int pv_store_suppression_find(pv_store *s, const char *kind, const uint8_t bi[PV
 
 int pv_store_audit_append(pv_store *s, const pv_audit_entry *e)
 {
+	int rc;
+
 	CHECK(s != NULL && e != NULL, "missing argument");
 	CHECK(e->seq > 0, "seq: expected 1 or more");
 	CHECK(str_ok(e->actor, sizeof(e->actor) - 1) && str_ok(e->action, sizeof(e->action) - 1) &&
@@ -411,7 +459,10 @@ int pv_store_audit_append(pv_store *s, const pv_audit_entry *e)
 	      strnlen(e->purpose, sizeof(e->purpose)) < sizeof(e->purpose) &&
 	      strnlen(e->category, sizeof(e->category)) < sizeof(e->category),
 	      "subject_id, purpose or category not terminated");
-	return s->ops->audit_append(s, e);
+	rc = s->ops->audit_append(s, e);
+	if (rc == 0 && s->in_tx)
+		s->tx_audits++;   /* the relaxed-commit guard compares this with the rows changed */
+	return rc;
 }
 
 int pv_store_audit_head(pv_store *s, int64_t *seq, uint8_t hash[PV_AUDIT_HASH_LEN])

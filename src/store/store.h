@@ -302,4 +302,26 @@ int pv_store_tally_each(pv_store *s,
 				  pv_time month, int64_t count, void *payload),
 			void *payload);   /* ordered by month, category, purpose, source */
 
+/* ---- relaxed durability (appended by the HTTP performance engineer, issue 3) ----
+ * For transactions that write nothing but audit entries (the server's batches of
+ * reads). A relaxed commit is atomic and reaches the operating system before it
+ * returns, so a process crash or kill -9 loses nothing; it does not wait for stable
+ * storage, so an OS crash or power loss can lose it until the next durable commit or
+ * pv_store_sync(), which make it (and every commit before it) durable.
+ *   SQLite:     PRAGMA synchronous = NORMAL for that transaction (WAL: no fsync at
+ *               commit); a later FULL commit or the sync fsyncs the WAL.
+ *   PostgreSQL: SET LOCAL synchronous_commit = off; the sync commits a transaction
+ *               with an id and synchronous_commit on, which flushes the WAL up to it.
+ * Guard: if the transaction changed anything besides audit rows, its commit is made
+ * durable anyway (SQLite: the WAL is fsynced after the commit; PostgreSQL:
+ * synchronous_commit goes back on before COMMIT), and pv_store_last_commit_relaxed()
+ * answers 0. A write is never left relaxed, whatever the caller asked. */
+
+/* Begin a transaction (as pv_store_begin) whose commit may be relaxed; end it with pv_store_commit. */
+int pv_store_begin_relaxed(pv_store *s);
+/* 1 when this handle's last successful commit was relaxed (not yet on stable storage), else 0. */
+int pv_store_last_commit_relaxed(const pv_store *s);
+/* Outside a transaction: make every commit of this handle so far durable. 0 or PV_ESTORE. */
+int pv_store_sync(pv_store *s);
+
 #endif

@@ -302,8 +302,11 @@ int pv_vault_tx_end(pv_vault *v, int rc)
 	return pv_error_set(rc, "%s", msg);
 }
 
-/* Begin a batch: every write until pv_vault_commit() shares one transaction. */
-int pv_vault_begin(pv_vault *v)
+/*
+ * Begin a batch: every write until pv_vault_commit() shares one transaction.
+ * PV_TX_RELAXED: its commit may skip the wait for stable storage (vault.h).
+ */
+int pv_vault_begin_ex(pv_vault *v, unsigned flags)
 {
 	int rc;
 
@@ -311,13 +314,20 @@ int pv_vault_begin(pv_vault *v)
 		return pv_error_set(PV_EINVAL, "vault: expected a handle");
 	if (v->batch)
 		return pv_error_set(PV_EINVAL, "batch: already open (batches do not nest)");
+	if (flags & ~PV_TX_RELAXED)
+		return pv_error_set(PV_EINVAL, "batch: flags: expected 0 or PV_TX_RELAXED");
 	pv_vault_put_cache_wipe(v);
-	rc = pv_store_begin(v->store);
+	rc = (flags & PV_TX_RELAXED) ? pv_store_begin_relaxed(v->store) : pv_store_begin(v->store);
 	if (rc < 0)
 		return rc;
 	v->batch = 1;
 	v->batch_failed = 0;
 	return 0;
+}
+
+int pv_vault_begin(pv_vault *v)
+{
+	return pv_vault_begin_ex(v, 0);
 }
 
 /* Roll the batch back and reload what the rollback may have undone (audit head, current policy). */
@@ -338,10 +348,12 @@ static void batch_abort(pv_vault *v)
 }
 
 /* Commit the batch. If a write failed midway inside it, everything is rolled back instead (PV_ESTORE). */
-int pv_vault_commit(pv_vault *v)
+int pv_vault_commit_ex(pv_vault *v, int *out_relaxed)
 {
 	int rc;
 
+	if (out_relaxed)
+		*out_relaxed = 0;
 	if (!v || !v->batch)
 		return pv_error_set(PV_EINVAL, "batch: none open");
 	pv_vault_put_cache_wipe(v);
@@ -356,7 +368,24 @@ int pv_vault_commit(pv_vault *v)
 		return rc;
 	}
 	v->batch = 0;
+	if (out_relaxed)
+		*out_relaxed = pv_store_last_commit_relaxed(v->store);
 	return 0;
+}
+
+int pv_vault_commit(pv_vault *v)
+{
+	return pv_vault_commit_ex(v, NULL);
+}
+
+/* Make every commit so far durable (after relaxed batches). Outside a batch only. */
+int pv_vault_sync(pv_vault *v)
+{
+	if (!v)
+		return pv_error_set(PV_EINVAL, "vault: expected a handle");
+	if (v->batch)
+		return pv_error_set(PV_EINVAL, "sync: a batch is open (commit it first)");
+	return pv_store_sync(v->store);
 }
 
 int pv_vault_rollback(pv_vault *v)
@@ -481,6 +510,8 @@ void pv_vault_close(pv_vault *v)
 		pv_store_rollback(v->store);
 		v->batch = 0;
 	}
+	if (pv_store_last_commit_relaxed(v->store))
+		pv_store_sync(v->store);   /* a relaxed last commit becomes durable before the handle goes */
 	pv_audit_close(v->audit);
 	pv_store_close(v->store);
 	pv_keyring_free(v->keys);
