@@ -57,4 +57,15 @@
 #define PV_LOGS_READ_CHUNK (4u * 1024 * 1024)
 #define PV_LOGS_WRITE_CHUNK (1024u * 1024)
 
+/* Consent signals (src/consent, added by the TCF codec): the longest TC string decoded.
+ * A TC string with bitfields for 65535 vendors in all four vendor vectors is ~44 KiB;
+ * real strings are under 4 KiB. */
+#define PV_TCF_MAX_STRING (64u * 1024)
+
+/* GPP strings (src/consent/gpp*.c): a header and its sections; a tcfeuv2 section is a TC
+ * string (PV_TCF_MAX_STRING), so the whole string gets that plus room for the US sections. */
+#define PV_GPP_MAX_BYTES (80u * 1024)
+/* The largest section id a GPP header may list (the registry ends at 27 in 2025). */
+#define PV_GPP_MAX_SECTION_ID 4095
+
 #endif
