@@ -7,7 +7,7 @@ set -euo pipefail
 
 build_pkgs=(build-essential meson ninja-build pkg-config libpq-dev libmicrohttpd-dev
 	libsodium-dev libyaml-dev libjansson-dev libsqlite3-dev)
-test_pkgs=(libcmocka-dev sqlite3 jq python3 curl postgresql wrk clang libclang-rt-14-dev anonip ipv6calc openssl)
+test_pkgs=(libcmocka-dev sqlite3 jq python3 curl postgresql wrk clang libclang-rt-14-dev anonip ipv6calc openssl nodejs npm)
 
 want=("${build_pkgs[@]}")
 if [ "${1:-build}" = test ]; then
