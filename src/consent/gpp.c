@@ -26,11 +26,11 @@ const char *pv_gpp_section_name(unsigned id)
 }
 
 /*
- * Decode the header segment: type, version and the section id list into
- * ids[0..*n). Ids come out strictly ascending (every offset is >= 1).
+ * Decode the header segment: type and version into g, the section id list
+ * into ids[0..*n) (room for PV_GPP_MAX_SECTIONS). Ids come out strictly ascending (every offset is >= 1).
  * Returns 0 or PV_EINVAL / PV_ELIMIT naming the field and bit offset.
  */
-static int header_decode(pv_gpp *g, unsigned *ids, size_t *n, const char *s, size_t len)
+int pv_gpp_header_decode(pv_gpp *g, unsigned *ids, size_t *n, const char *s, size_t len)
 {
 	pv_gpp_reader r;
 	uint32_t type, version, count, is_range, off, span;
@@ -162,7 +162,7 @@ int pv_gpp_decode(pv_gpp *out, const char *s, size_t len)
 	}
 	if (memchr(s, '.', part_len[0]))
 		return pv_error_set(PV_EINVAL, "header: has more than one segment ('.' in the header)");
-	if ((rc = header_decode(out, ids, &nids, s, part_len[0])) < 0)
+	if ((rc = pv_gpp_header_decode(out, ids, &nids, s, part_len[0])) < 0)
 		return rc;
 	if (nids != nparts - 1)
 		return pv_error_set(PV_EINVAL, "gpp: the header lists %zu sections, the string has %zu",

@@ -63,6 +63,10 @@ int pv_gpp_writer_text(char *out, size_t cap, size_t *written, pv_gpp_writer *w)
 int pv_gpp_tcfeuv2_decode(pv_gpp *g, const char *s, size_t len);
 void pv_gpp_tcfeuv2_free(pv_gpp *g);
 
+/* The header segment alone (gpp.c): type and version into g, section ids into
+ * ids[0..*n), PV_GPP_MAX_SECTIONS at most. 0, PV_EINVAL or PV_ELIMIT. */
+int pv_gpp_header_decode(pv_gpp *g, unsigned *ids, size_t *n, const char *s, size_t len);
+
 /* Longest Fibonacci code accepted: 46 bits encode every value below 2^32. */
 #define PV_GPP_MAX_FIB_BITS 46
 
