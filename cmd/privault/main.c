@@ -132,6 +132,12 @@ static const pv_cli_command commands[] = {
 	  "  are counted on stderr. --pseudonymize: keyed pseudonyms, a new key each UTC day.\n"
 	  "  rotate: copy-and-truncate (or --rename) by size or age, gzip, delete rotated\n"
 	  "  files past the retention (the policy's retention.access_logs). See docs/logs.md.\n" },
+	{ "consent", pv_cmd_consent, "consent signals: decode and encode TCF, US Privacy and GPP strings",
+	  "usage: privault consent tcf decode [STRING|-] [--events]\n"
+	  "       privault consent tcf encode [JSON|-]\n"
+	  "  tcf decode: the IAB TCF v2.2/v2.3 TC string STRING (or stdin) as JSON, or with\n"
+	  "  --events one consent event per line (kind id granted|refused). tcf encode: the\n"
+	  "  TC string of that JSON form. No vault is needed. See docs/consent.md.\n" },
 	{ NULL, NULL, NULL, NULL }
 };
 
