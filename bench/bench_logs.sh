@@ -12,12 +12,14 @@
 #
 # usage: bench/bench_logs.sh [LINES] (default 1000000)
 #   env: PRIVAULT (default build/cmd/privault/privault), BENCH_DIR (default a
-#   fresh mktemp -d), REPS (default 5), SKIP_ANONIP=1 to leave anonip out.
+#   fresh mktemp -d), REPS (default 7), SKIP_ANONIP=1 to leave anonip out.
+# The load average is printed before and after: on a shared machine, compare
+# ratios of runs made at a similar load, and repeat.
 set -euo pipefail
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 N=${1:-1000000}
 PRIVAULT=${PRIVAULT:-$SRC/build/cmd/privault/privault}
-REPS=${REPS:-5}
+REPS=${REPS:-7}
 D=${BENCH_DIR:-$(mktemp -d)}
 [ -x "$PRIVAULT" ] || { echo "bench_logs: no privault binary at $PRIVAULT" >&2; exit 1; }
 for t in ipv6loganon anonip python3; do
@@ -70,5 +72,5 @@ if [ -n "$t_an" ]; then
 	echo "anonip / privault = ${r_an}x (goal >= 100)"
 	line="$line anonip_s=$t_an vs_anonip=$r_an"
 fi
-echo "$line"
+echo "$line load_after=$(cut -d' ' -f1 /proc/loadavg)"
 [ -n "${BENCH_DIR:-}" ] || rm -rf "$D"
