@@ -114,9 +114,73 @@ done:
 	return code;
 }
 
+/* `consent usp decode [STRING|-]`: the JSON form of a US Privacy string ("1YNN"). */
+static int usp_decode(pv_cli *cli, int argc, char **argv)
+{
+	const char *pos[1];
+	size_t npos = 0, len = 0;
+	int rc, code = PV_EXIT_OK;
+	pv_usp u;
+	char *s = NULL, *json = NULL;
+	const pv_cli_opt opts[] = { { NULL, NULL, NULL, NULL } };
+
+	rc = pv_cli_parse(cli, argc, argv, 1, opts, pos, 1, &npos);
+	if (rc >= 0)
+		return rc;
+	if ((rc = read_arg(npos > 0 ? pos[0] : NULL, &s, &len)) != 0)
+		return rc;
+	trim(s, &len);
+	if ((rc = pv_usp_decode(&u, s, len)) != 0 || (rc = pv_usp_to_json(&json, &u)) != 0) {
+		code = pv_cli_fail(rc);
+		goto done;
+	}
+	printf("%s\n", json);
+done:
+	free(json);
+	free(s);
+	return code;
+}
+
+/* `consent gpp decode [STRING|-] [--sid LIST]`: the JSON form of a GPP string;
+ * --sid takes the gpp_sid list sent with it and marks the applicable sections. */
+static int gpp_decode(pv_cli *cli, int argc, char **argv)
+{
+	const char *pos[1], *sid = NULL;
+	size_t npos = 0, len = 0;
+	int rc, code = PV_EXIT_OK;
+	pv_gpp g;
+	char *s = NULL, *json = NULL;
+	const pv_cli_opt opts[] = {
+		{ "--sid", &sid, NULL, NULL },
+		{ NULL, NULL, NULL, NULL }
+	};
+
+	memset(&g, 0, sizeof(g));
+	rc = pv_cli_parse(cli, argc, argv, 1, opts, pos, 1, &npos);
+	if (rc >= 0)
+		return rc;
+	if ((rc = read_arg(npos > 0 ? pos[0] : NULL, &s, &len)) != 0)
+		return rc;
+	trim(s, &len);
+	if ((rc = pv_gpp_decode(&g, s, len)) != 0 ||
+	    (sid && (rc = pv_gpp_apply_sid(&g, sid, strlen(sid))) != 0) ||
+	    (rc = pv_gpp_to_json(&json, &g)) != 0) {
+		code = pv_cli_fail(rc);
+		goto done;
+	}
+	printf("%s\n", json);
+done:
+	free(json);
+	free(s);
+	pv_gpp_clear(&g);
+	return code;
+}
+
 static const consent_verb verbs[] = {
 	{ "tcf", "decode", tcf_decode, "privault consent tcf decode [STRING|-] [--events]" },
 	{ "tcf", "encode", tcf_encode, "privault consent tcf encode [JSON|-]" },
+	{ "usp", "decode", usp_decode, "privault consent usp decode [STRING|-]" },
+	{ "gpp", "decode", gpp_decode, "privault consent gpp decode [STRING|-] [--sid LIST]" },
 	{ NULL, NULL, NULL, NULL }
 };
 

@@ -65,7 +65,7 @@ static int dump(char **out, json_t *root)
 	*out = NULL;
 	if (!root)
 		return pv_error_set(PV_ENOMEM, "consent signals: out of memory building JSON");
-	*out = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	*out = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	json_decref(root);
 	if (!*out)
 		return pv_error_set(PV_ENOMEM, "consent signals: out of memory writing JSON");
