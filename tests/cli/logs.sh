@@ -114,13 +114,19 @@ grep -q '7 lines, 2 changed, 4 malformed' "$T/err" || fail "malformed count: $(c
 # a line longer than the limit (1 MiB) and one of NUL bytes pass through
 { printf '1.2.3.4 '; head -c 3000000 /dev/zero | tr '\0' a; printf '\n5.6.7.8 ok\n'; head -c 1000 /dev/zero; printf '\n'; } > "$T/long.log"
 pv logs anonymize --quiet < "$T/long.log" > "$T/o.log" 2>/dev/null
-[ "$(wc -c < "$T/o.log")" = "$(wc -c < "$T/long.log")" ] || fail "long line not passed through"
+[ "$(head -n 1 "$T/o.log" | cut -c1-8)" = "1.2.3.4 " ] || fail "long line's address was changed, not passed through"
+cmp -s <(head -n 1 "$T/o.log") <(head -n 1 "$T/long.log") || fail "long line not passed through unchanged"
+[ "$(wc -c < "$T/o.log")" = "$(wc -c < "$T/long.log")" ] || fail "long input changed size"
 [ "$(sed -n 2p "$T/o.log")" = "5.6.0.0 ok" ] || fail "line after a long line"
 
 # ---- 4. X-Forwarded-For, --all, JSON lines ----------------------------------------
 printf '%s\n' '10.1.2.3 - - [01/Jan/2024:00:00:00 +0000] "GET /?ip=8.8.8.8 HTTP/1.1" 200 5 "-" "curl/8" "203.0.113.9, [2001:db8::7]:443, unknown"' > "$T/x.log"
 pv logs anonymize --quiet < "$T/x.log" > "$T/o.log"
 [ "$(cat "$T/o.log")" = '10.1.0.0 - - [01/Jan/2024:00:00:00 +0000] "GET /?ip=8.8.8.8 HTTP/1.1" 200 5 "-" "curl/8" "203.0.112.0, [2001:db8::]:443, unknown"' ] || fail "XFF: $(cat "$T/o.log")"
+# an address after "unknown" or "-" in a list is masked too
+printf '%s\n' '10.1.2.3 - - [01/Jan/2024:00:00:00 +0000] "GET / HTTP/1.1" 200 5 "-" "curl/8" "1.2.3.4, unknown, 5.6.7.8, -, 9.9.9.9"' > "$T/u.log"
+pv logs anonymize --quiet < "$T/u.log" > "$T/o.log"
+[ "$(cat "$T/o.log")" = '10.1.0.0 - - [01/Jan/2024:00:00:00 +0000] "GET / HTTP/1.1" 200 5 "-" "curl/8" "1.2.0.0, unknown, 5.6.0.0, -, 9.9.0.0"' ] || fail "list after unknown: $(cat "$T/o.log")"
 pv logs anonymize --quiet --all < "$T/x.log" > "$T/o.log"
 [ "$(cat "$T/o.log")" = '10.1.0.0 - - [01/Jan/2024:00:00:00 +0000] "GET /?ip=8.8.0.0 HTTP/1.1" 200 5 "-" "curl/8" "203.0.112.0, [2001:db8::]:443, unknown"' ] || fail "--all: $(cat "$T/o.log")"
 printf '%s\n' '1.2.3.4 "see 11.2.3.45, v1.2.3.4 and 1.2.3.4.5; http://9.9.9.9:8080/x ip:7.7.7.7."' | pv logs anonymize --quiet --all > "$T/o.log"
