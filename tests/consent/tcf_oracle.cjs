@@ -219,4 +219,5 @@ async function main() {
 	return 0;
 }
 
-main().then((rc) => process.exit(rc), (e) => { console.error(e); process.exit(1); });
+// exitCode, not exit(): exit() would cut a piped stdout short
+main().then((rc) => { process.exitCode = rc; }, (e) => { console.error(e); process.exitCode = 1; });
