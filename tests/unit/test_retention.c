@@ -584,6 +584,36 @@ static void test_sweep_batches(void **state)
 	verify_audit(f->v);
 }
 
+/* Records sharing one expiry across batch boundaries, some held: each swept once, held ones kept. */
+static void test_sweep_same_expiry(void **state)
+{
+	fixture *f = *state;
+	char sid[20][PV_ID_LEN + 1], h[PV_ID_LEN + 1];
+	pv_hold_spec hs = { 0 };
+	pv_sweep_report *r;
+	int i;
+
+	for (i = 0; i < 20; i++) {
+		subject(f->v, 200 + i, sid[i]);
+		put(f->v, sid[i], "commercial", "order_fulfilment", NULL, NULL);
+	}
+	hs.reason = "Matter 11";
+	for (i = 0; i < 20; i += 4) {   /* 5 held subjects, spread over the batches */
+		hs.subject_id = sid[i];
+		assert_int_equal(pv_hold_create(f->v, &ADMIN, &hs, h), 0);
+	}
+	r = sweep(f->v, 0, T0 + 40 * DAY, 3);
+	assert_int_equal(r->deleted, 15);
+	assert_int_equal(r->kept, 5);
+	assert_int_equal(r->subjects_erased, 15);
+	assert_int_equal(r->batches, 5);
+	pv_sweep_report_free(r);
+	for (i = 0; i < 20; i++)
+		assert_int_equal(subject_records(f->v, sid[i]), i % 4 == 0 ? 1 : 0);
+	assert_int_equal(audit_count(f->v, "retention.delete", NULL, NULL), 15);
+	verify_audit(f->v);
+}
+
 static void test_sweep_args(void **state)
 {
 	fixture *f = *state;
@@ -652,6 +682,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_sweep_hold_keeps_subject, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sweep_restricted, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sweep_batches, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sweep_same_expiry, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sweep_args, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_expired, setup, teardown),
 	};
