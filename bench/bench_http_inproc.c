@@ -8,13 +8,15 @@
  *   write   pv_record_put of one ~200-byte record (round robin over SUBJECTS)
  *   lookup  pv_subject_find by e-mail (round robin over SUBJECTS)
  *
- *   bench_http_inproc [--seconds S] [--subjects N] [--records R] [--batch B]
+ *   bench_http_inproc [--seconds S] [--subjects N] [--records R] [--batch B] [--relaxed]
  *
  * Every call is audited and durable like over HTTP. With --batch 1 (the
  * default) each call is its own transaction (one fsync'd commit per call);
  * with --batch B, B calls share one transaction, as the server's group commit
- * does. Prints one line per operation:
- *   BENCH op=read mode=inproc batch=1 ops=N seconds=S rate=R p99_us=L
+ * does. --relaxed (with --batch B > 1) opens the batches of reads and lookups
+ * with pv_vault_begin_ex(PV_TX_RELAXED), as the server's executor does for
+ * batches of read-only routes (writes stay durable). Prints one line per operation:
+ *   BENCH op=read mode=inproc batch=1 [durability=relaxed] ops=N seconds=S rate=R p99_us=L
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -34,6 +36,7 @@ typedef struct {
 	uint64_t nsubjects;
 	uint64_t batch;
 	uint64_t seq;
+	int relaxed;   /* --relaxed */
 } ctx;
 
 typedef void (*op_fn)(ctx *c, uint64_t i);
@@ -82,8 +85,9 @@ static int cmp_double(const void *a, const void *b)
  * Latency is per call; with batches the commit's cost lands on the batch's
  * last call, as a request waiting for a group commit sees it.
  */
-static void run(ctx *c, const char *name, op_fn fn, double seconds)
+static void run(ctx *c, const char *name, op_fn fn, double seconds, int read_only)
 {
+	unsigned flags = c->relaxed && read_only ? PV_TX_RELAXED : 0;
 	size_t cap = 1u << 20, n = 0;
 	double *lat = malloc(cap * sizeof(double));
 	uint64_t start = pv_bench_now_ns(), end = start + (uint64_t)(seconds * 1e9), now = start;
@@ -92,7 +96,7 @@ static void run(ctx *c, const char *name, op_fn fn, double seconds)
 	if (!lat)
 		pv_bench_die("malloc", PV_ENOMEM);
 	while (now < end) {
-		if (c->batch > 1 && (rc = pv_vault_begin(c->v)) != 0)
+		if (c->batch > 1 && (rc = pv_vault_begin_ex(c->v, flags)) != 0)
 			pv_bench_die("pv_vault_begin", rc);
 		for (uint64_t b = 0; b < c->batch; b++) {
 			uint64_t t0 = pv_bench_now_ns();
@@ -110,8 +114,8 @@ static void run(ctx *c, const char *name, op_fn fn, double seconds)
 		}
 	}
 	qsort(lat, n, sizeof(double), cmp_double);
-	printf("BENCH op=%s mode=inproc batch=%" PRIu64 " ops=%zu seconds=%.2f rate=%.0f p99_us=%.0f\n", name,
-	       c->batch, n, (double)(now - start) / 1e9, (double)n / ((double)(now - start) / 1e9),
+	printf("BENCH op=%s mode=inproc batch=%" PRIu64 "%s ops=%zu seconds=%.2f rate=%.0f p99_us=%.0f\n", name,
+	       c->batch, flags ? " durability=relaxed" : "", n, (double)(now - start) / 1e9, (double)n / ((double)(now - start) / 1e9),
 	       lat[(size_t)((double)(n - 1) * 0.99)]);
 	fflush(stdout);
 	free(lat);
@@ -124,6 +128,7 @@ int main(int argc, char **argv)
 	pv_subject_spec subj = { &ident, 1, NULL, 0, 0 };
 	uint64_t nsubjects = 1000, records = 4, batch = 1;
 	double seconds = 5;
+	int relaxed = 0;
 	ctx c;
 	int rc;
 
@@ -137,8 +142,11 @@ int main(int argc, char **argv)
 			records = pv_bench_parse_count(argv[++i]);
 		else if (strcmp(a, "--batch") == 0 && val)
 			batch = pv_bench_parse_count(argv[++i]);
+		else if (strcmp(a, "--relaxed") == 0)
+			relaxed = 1;
 		else {
-			fprintf(stderr, "usage: bench_http_inproc [--seconds S] [--subjects N] [--records R] [--batch B]\n");
+			fprintf(stderr, "usage: bench_http_inproc [--seconds S] [--subjects N] [--records R] [--batch B] "
+				"[--relaxed]\n");
 			return 2;
 		}
 	}
@@ -152,6 +160,7 @@ int main(int argc, char **argv)
 	c.v = pv_bench_vault_new(dir);
 	c.nsubjects = nsubjects;
 	c.batch = batch;
+	c.relaxed = relaxed;
 	c.ids = calloc(nsubjects, sizeof(*c.ids));
 	if (!c.ids)
 		pv_bench_die("calloc", PV_ENOMEM);
@@ -181,9 +190,9 @@ int main(int argc, char **argv)
 	if ((rc = pv_vault_commit(c.v)) != 0)
 		pv_bench_die("pv_vault_commit", rc);
 
-	run(&c, "read", op_read, seconds);
-	run(&c, "write", op_write, seconds);
-	run(&c, "lookup", op_lookup, seconds);
+	run(&c, "read", op_read, seconds, 1);
+	run(&c, "write", op_write, seconds, 0);
+	run(&c, "lookup", op_lookup, seconds, 1);
 
 	free(c.ids);
 	pv_vault_close(c.v);
