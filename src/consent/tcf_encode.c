@@ -12,24 +12,49 @@
 
 static const char b64url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
-/* Append the low n (<= 57) bits of v. 0 or PV_ENOMEM. */
-static int wr(pv_tcf_writer *w, uint64_t v, unsigned n)
+/*
+ * Make room for `more` bits after w->nbits (plus the 8 spare bytes a write
+ * needs). The new bytes are zero. 0 or PV_ENOMEM.
+ */
+static int wr_reserve(pv_tcf_writer *w, size_t more)
 {
-	if ((w->nbits + n + 7) / 8 + 8 > w->cap) {
-		size_t cap = w->cap < 256 ? 256 : w->cap * 2;
-		uint8_t *nb = realloc(w->buf, cap);
+	size_t need = (w->nbits + more + 7) / 8 + 8, cap;
+	uint8_t *nb;
 
-		if (nb == NULL)
-			return pv_error_set(PV_ENOMEM, "tcf: encode: out of memory");
-		memset(nb + w->cap, 0, cap - w->cap);
-		w->buf = nb;
-		w->cap = cap;
+	if (need <= w->cap)
+		return 0;
+	cap = w->cap < 256 ? 256 : w->cap * 2;
+	while (cap < need)
+		cap *= 2;
+	if (w->buf == w->stack) {
+		nb = malloc(cap);
+		if (nb != NULL)
+			memcpy(nb, w->buf, w->cap);
+	} else {
+		nb = realloc(w->buf, cap);
 	}
-	for (unsigned i = n; i > 0; i--) {
-		if ((v >> (i - 1)) & 1)
-			w->buf[w->nbits >> 3] |= (uint8_t)(0x80u >> (w->nbits & 7));
-		w->nbits++;
-	}
+	if (nb == NULL)
+		return pv_error_set(PV_ENOMEM, "tcf: encode: out of memory");
+	memset(nb + w->cap, 0, cap - w->cap);
+	w->buf = nb;
+	w->cap = cap;
+	return 0;
+}
+
+/* Append the low n (<= 57) bits of v: one word load, OR and store. 0 or PV_ENOMEM. */
+static inline int wr(pv_tcf_writer *w, uint64_t v, unsigned n)
+{
+	uint8_t *p;
+	int rc;
+
+	if (n == 0)
+		return 0;
+	if ((w->nbits + n + 7) / 8 + 8 > w->cap && (rc = wr_reserve(w, n)) != 0)
+		return rc;
+	p = w->buf + (w->nbits >> 3);
+	v &= ~0ull >> (64 - n);
+	pv_tcf_store_be64(p, pv_tcf_load_be64(p) | (v << (64 - n) >> (w->nbits & 7)));
+	w->nbits += n;
 	return 0;
 }
 
@@ -60,34 +85,60 @@ static int wr_letters(pv_tcf_writer *w, const char *s, const char *field)
 	return wr(w, (uint64_t)((s[0] - 'A') << 6 | (s[1] - 'A')), 12);
 }
 
-/* Range entries of v: numEntries, then (isRange, start[, end]) for each run of consecutive ids. */
-static int wr_ranges(pv_tcf_writer *w, const pv_tcf_vector *v, const char *field)
+/*
+ * One pass over the runs of consecutive ids of v, 64 ids per step: the
+ * number of runs and @iabtechlabtcf/core's estimate of the range encoding
+ * (16 bits per single id, 33 per run of two or more).
+ */
+static void vector_runs(const pv_tcf_vector *v, unsigned *nruns, unsigned *est)
 {
-	unsigned n = 0;
+	unsigned max = v->max_id, n = 0, e = 0;
+
+	for (unsigned lo = pv_tcf_vector_next(v, 1, 1); lo <= max; ) {
+		unsigned hi = pv_tcf_vector_next(v, lo + 1, 0) - 1;
+
+		n++;
+		e += lo == hi ? 16 : 33;
+		lo = pv_tcf_vector_next(v, hi + 2, 1);
+	}
+	*nruns = n;
+	*est = e;
+}
+
+/* Vendors id .. id+55 of v (id-1 a multiple of 8) as the low 56 bits, lowest id first; zero past v->cap. */
+static inline uint64_t vector_bits56(const pv_tcf_vector *v, unsigned id)
+{
+	size_t at = (id - 1) >> 3;
+	uint8_t tmp[8] = { 0 };
+
+	if (at + 8 <= v->cap)
+		return pv_tcf_load_be64(v->bits + at) >> 8;
+	if (at < v->cap)
+		memcpy(tmp, v->bits + at, v->cap - at < 7 ? v->cap - at : 7);
+	return pv_tcf_load_be64(tmp) >> 8;
+}
+
+/* Range entries of v (nruns of them): numEntries, then (isRange, start[, end]) for each run. */
+static int wr_ranges(pv_tcf_writer *w, const pv_tcf_vector *v, unsigned nruns, const char *field)
+{
+	unsigned max = v->max_id;
 	int rc;
 
-	for (unsigned id = 1; id <= v->max_id; id++) {
-		if (pv_tcf_vector_has(v, id)) {
-			n++;
-			while (id < v->max_id && pv_tcf_vector_has(v, id + 1))
-				id++;
-		}
-	}
-	if (n > 4095)
-		return pv_error_set(PV_EINVAL, "tcf: encode: %s: %u ranges, more than the 4095 a string can hold", field, n);
-	if ((rc = wr(w, n, 12)) != 0)
+	if (nruns > 4095)
+		return pv_error_set(PV_EINVAL, "tcf: encode: %s: %u ranges, more than the 4095 a string can hold",
+				    field, nruns);
+	if ((rc = wr_reserve(w, 12 + 33 * (size_t)nruns)) != 0 || (rc = wr(w, nruns, 12)) != 0)
 		return rc;
-	for (unsigned id = 1; id <= v->max_id; id++) {
-		unsigned lo = id;
+	for (unsigned lo = pv_tcf_vector_next(v, 1, 1); lo <= max; ) {
+		unsigned hi = pv_tcf_vector_next(v, lo + 1, 0) - 1;
 
-		if (!pv_tcf_vector_has(v, id))
-			continue;
-		while (id < v->max_id && pv_tcf_vector_has(v, id + 1))
-			id++;
-		if ((rc = wr(w, lo != id, 1)) != 0 || (rc = wr(w, lo, 16)) != 0)
+		if (lo == hi)
+			rc = wr(w, lo, 17);
+		else
+			rc = wr(w, 1ull << 32 | (uint64_t)lo << 16 | hi, 33);
+		if (rc != 0)
 			return rc;
-		if (lo != id && (rc = wr(w, id, 16)) != 0)
-			return rc;
+		lo = pv_tcf_vector_next(v, hi + 2, 1);
 	}
 	return 0;
 }
@@ -98,34 +149,26 @@ static int wr_ranges(pv_tcf_writer *w, const pv_tcf_vector *v, const char *field
  * chooses it: maxId > 45 and its running estimate of the range length (16
  * bits per single id, 33 per run, the final entry not counted) stays below
  * the bitfield length: 29 + estimate - 16 < 17 + maxId, i.e. estimate < maxId + 4.
+ * The bitfield is copied 56 bits per write.
  */
 static int wr_vector(pv_tcf_writer *w, const pv_tcf_vector *v, const char *field)
 {
-	unsigned max = v->max_id, est = 0;
+	unsigned max = v->max_id, nruns, est;
 	int rc;
 
-	for (unsigned id = 1; id <= max; id++) {
-		unsigned lo = id;
-
-		if (!pv_tcf_vector_has(v, id))
-			continue;
-		while (id < max && pv_tcf_vector_has(v, id + 1))
-			id++;
-		est += lo == id ? 16 : 33;
-	}
+	vector_runs(v, &nruns, &est);
 	if ((rc = wr(w, max, 16)) != 0)
 		return rc;
 	if (max > 45 && est < max + 4) {
 		if ((rc = wr(w, 1, 1)) != 0)
 			return rc;
-		return wr_ranges(w, v, field);
+		return wr_ranges(w, v, nruns, field);
 	}
-	if ((rc = wr(w, 0, 1)) != 0)
+	if ((rc = wr_reserve(w, 1 + (size_t)max)) != 0 || (rc = wr(w, 0, 1)) != 0)
 		return rc;
-	for (unsigned id = 1; id <= max; id += 8) {
-		unsigned n = max - id + 1 < 8 ? max - id + 1 : 8;
-
-		if ((rc = wr(w, (uint64_t)(v->bits[(id - 1) >> 3] >> (8 - n)), n)) != 0)
+	for (unsigned id = 1; id <= max; id += 56) {
+		unsigned n = max - id + 1 < 56 ? max - id + 1 : 56;
+		if ((rc = wr(w, vector_bits56(v, id) >> (56 - n), n)) != 0)
 			return rc;
 	}
 	return 0;
@@ -167,6 +210,7 @@ static int wr_core(pv_tcf_writer *w, const pv_tcf *tc)
 	WR(tc->n_restrictions, 12, "publisherRestrictions.numRestrictions");
 	for (size_t i = 0; i < tc->n_restrictions; i++) {
 		const pv_tcf_restriction *r = &tc->restrictions[i];
+		unsigned nruns, est;
 
 		if (r->purpose == 0)
 			return pv_error_set(PV_EINVAL, "tcf: encode: publisherRestrictions[%zu].purposeId: expected 1..63", i);
@@ -174,7 +218,8 @@ static int wr_core(pv_tcf_writer *w, const pv_tcf *tc)
 		if ((unsigned)r->type > 2)
 			return pv_error_set(PV_EINVAL, "tcf: encode: publisherRestrictions[%zu].restrictionType: expected 0..2", i);
 		WR(r->type, 2, "publisherRestrictions.restrictionType");
-		if ((rc = wr_ranges(w, &r->vendors, "publisherRestrictions.vendors")) != 0)
+		vector_runs(&r->vendors, &nruns, &est);
+		if ((rc = wr_ranges(w, &r->vendors, nruns, "publisherRestrictions.vendors")) != 0)
 			return rc;
 	}
 	return 0;
@@ -201,60 +246,75 @@ static int wr_publisher(pv_tcf_writer *w, const pv_tcf *tc)
 	return 0;
 }
 
-/* Append w's bits, zero-padded to a multiple of 24, as base64url to out at *o. */
-static void b64_append(char *out, size_t *o, const pv_tcf_writer *w)
+/*
+ * Base64url of the bytes p[0 .. 3*ngroups) into out: 4 characters per
+ * 3-byte group.
+ */
+static void b64_groups(char *out, const uint8_t *p, size_t ngroups)
 {
-	size_t nbits = (w->nbits + 23) / 24 * 24;
+	for (size_t i = 0; i < ngroups; i++, p += 3, out += 4) {
+		uint32_t v = (uint32_t)p[0] << 16 | (uint32_t)p[1] << 8 | p[2];
 
-	for (size_t pos = 0; pos < nbits; pos += 6) {
-		const uint8_t *p = w->buf + (pos >> 3);
-		unsigned v = ((unsigned)p[0] << 8 | p[1]) >> (10 - (pos & 7));
-
-		out[(*o)++] = b64url[v & 63];
+		out[0] = b64url[v >> 18];
+		out[1] = b64url[(v >> 12) & 63];
+		out[2] = b64url[(v >> 6) & 63];
+		out[3] = b64url[v & 63];
 	}
 }
 
+/* Start the next segment: pad the writer to a multiple of 24 bits (the reference's base64 padding). */
+static void wr_segment_start(pv_tcf_writer *w, size_t *start)
+{
+	w->nbits = (w->nbits + 23) / 24 * 24;
+	*start = w->nbits;
+}
+
 /*
- * Encode each present segment with its own writer (the core, then disclosed
- * vendors, allowed vendors, publisher TC, the order of the reference
- * library's SegmentSequence) and join their base64url with '.'.
+ * Encode each present segment (the core, then disclosed vendors, allowed
+ * vendors, publisher TC, the order of the reference library's
+ * SegmentSequence) into one writer, each segment starting on a 24-bit
+ * boundary, and join their base64url with '.'. The writer starts on a
+ * zeroed stack buffer and moves to the heap only for long vectors.
  */
 int pv_tcf_encode(char **out, size_t *len, const pv_tcf *tc)
 {
-	pv_tcf_writer w[4];
+	uint8_t stack[1024];
+	pv_tcf_writer w = { stack, sizeof(stack), 0, stack };
+	size_t seg[5], total = 0, o = 0;
 	unsigned nseg = 0;
-	size_t total = 0, o = 0;
 	char *s = NULL;
 	int rc;
 
 	*out = NULL;
-	memset(w, 0, sizeof(w));
+	memset(stack, 0, sizeof(stack));
 	if (tc->version != 2) {
 		rc = pv_error_set(PV_EINVAL, "tcf: encode: version: expected 2, got %u", tc->version);
 		goto fail;
 	}
-	if ((rc = wr_core(&w[nseg++], tc)) != 0)
+	wr_segment_start(&w, &seg[nseg++]);
+	if ((rc = wr_core(&w, tc)) != 0)
 		goto fail;
 	if (tc->has_vendors_disclosed) {
-		if ((rc = wr(&w[nseg], PV_TCF_SEG_DISCLOSED, 3)) != 0
-		    || (rc = wr_vector(&w[nseg], &tc->vendors_disclosed, "vendorsDisclosed")) != 0)
+		wr_segment_start(&w, &seg[nseg++]);
+		if ((rc = wr(&w, PV_TCF_SEG_DISCLOSED, 3)) != 0
+		    || (rc = wr_vector(&w, &tc->vendors_disclosed, "vendorsDisclosed")) != 0)
 			goto fail;
-		nseg++;
 	}
 	if (tc->has_vendors_allowed) {
-		if ((rc = wr(&w[nseg], PV_TCF_SEG_ALLOWED, 3)) != 0
-		    || (rc = wr_vector(&w[nseg], &tc->vendors_allowed, "vendorsAllowed")) != 0)
+		wr_segment_start(&w, &seg[nseg++]);
+		if ((rc = wr(&w, PV_TCF_SEG_ALLOWED, 3)) != 0
+		    || (rc = wr_vector(&w, &tc->vendors_allowed, "vendorsAllowed")) != 0)
 			goto fail;
-		nseg++;
 	}
 	if (tc->has_publisher_tc) {
-		if ((rc = wr_publisher(&w[nseg], tc)) != 0)
+		wr_segment_start(&w, &seg[nseg++]);
+		if ((rc = wr_publisher(&w, tc)) != 0)
 			goto fail;
-		nseg++;
 	}
-	for (unsigned i = 0; i < nseg; i++)
-		total += (w[i].nbits + 23) / 24 * 4 + 1;
-	s = malloc(total + 1);
+	/* the writer's bytes past nbits are zero, so the last segment pads itself */
+	seg[nseg] = (w.nbits + 23) / 24 * 24;
+	total = seg[nseg] / 6 + nseg;
+	s = malloc(total);
 	if (s == NULL) {
 		rc = pv_error_set(PV_ENOMEM, "tcf: encode: out of memory");
 		goto fail;
@@ -262,18 +322,19 @@ int pv_tcf_encode(char **out, size_t *len, const pv_tcf *tc)
 	for (unsigned i = 0; i < nseg; i++) {
 		if (i > 0)
 			s[o++] = '.';
-		b64_append(s, &o, &w[i]);
+		b64_groups(s + o, w.buf + seg[i] / 8, (seg[i + 1] - seg[i]) / 24);
+		o += (seg[i + 1] - seg[i]) / 6;
 	}
 	s[o] = '\0';
-	for (unsigned i = 0; i < 4; i++)
-		free(w[i].buf);
+	if (w.buf != w.stack)
+		free(w.buf);
 	*out = s;
 	if (len != NULL)
 		*len = o;
 	return 0;
 fail:
-	for (unsigned i = 0; i < 4; i++)
-		free(w[i].buf);
+	if (w.buf != w.stack)
+		free(w.buf);
 	return rc;
 }
 

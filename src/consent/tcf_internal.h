@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "privault/consent_signals.h"
 
@@ -28,12 +29,75 @@ typedef struct {
 	const char *seg;                    /* segment name for messages */
 } pv_tcf_reader;
 
-/* A growing bit string for the encoder. */
+/*
+ * A growing bit string for the encoder. Every byte from the one holding bit
+ * `nbits` to `cap` is zero, and at least 8 bytes follow that byte, so a
+ * write of up to 57 bits is one 64-bit load, OR and store. `buf` starts as
+ * `stack` (the caller's, zeroed) and moves to the heap when it grows.
+ */
 typedef struct {
 	uint8_t *buf;
-	size_t cap;                         /* bytes allocated */
+	size_t cap;                         /* bytes usable at buf */
 	size_t nbits;
+	uint8_t *stack;                     /* the initial buffer (not freed), or NULL */
 } pv_tcf_writer;
+
+/* Big-endian 64-bit load and store at any alignment. */
+static inline uint64_t pv_tcf_load_be64(const uint8_t *p)
+{
+	uint64_t w;
+
+	memcpy(&w, p, 8);
+	return __builtin_bswap64(w);
+}
+
+static inline void pv_tcf_store_be64(uint8_t *p, uint64_t w)
+{
+	w = __builtin_bswap64(w);
+	memcpy(p, &w, 8);
+}
+
+/*
+ * Vendors 64k+1 .. 64k+64 of v as one word, the lowest id in the most
+ * significant bit; bytes past v->cap read as zero. Ids above v->max_id are
+ * not masked here (callers bound their scans by max_id).
+ */
+static inline uint64_t pv_tcf_vector_word(const pv_tcf_vector *v, size_t k)
+{
+	size_t at = k * 8;
+	uint8_t tmp[8] = { 0 };
+
+	if (at + 8 <= v->cap)
+		return pv_tcf_load_be64(v->bits + at);
+	if (at < v->cap)
+		memcpy(tmp, v->bits + at, v->cap - at);
+	return pv_tcf_load_be64(tmp);
+}
+
+/*
+ * The first id >= from (1-based) in v (want_set) or not in v (!want_set),
+ * scanning 64 ids per step; v->max_id + 1 when there is none up to max_id.
+ */
+static inline unsigned pv_tcf_vector_next(const pv_tcf_vector *v, unsigned from, int want_set)
+{
+	unsigned max = v->max_id;
+	uint64_t flip = want_set ? 0 : ~0ull, w;
+	size_t k;
+
+	if (from == 0)
+		from = 1;
+	if (from > max)
+		return max + 1;
+	k = (from - 1) >> 6;
+	w = (pv_tcf_vector_word(v, k) ^ flip) & (~0ull >> ((from - 1) & 63));
+	while (w == 0) {
+		if (++k * 64 >= max)
+			return max + 1;
+		w = pv_tcf_vector_word(v, k) ^ flip;
+	}
+	k = k * 64 + (size_t)__builtin_clzll(w) + 1;
+	return k > max ? max + 1 : (unsigned)k;
+}
 
 /* The name of a segment type for messages ("core", "disclosed vendors", ...). */
 const char *pv_tcf_segment_name(unsigned type);
