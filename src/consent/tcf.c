@@ -90,27 +90,49 @@ int pv_tcf_vector_set(pv_tcf_vector *v, unsigned id)
 	return 0;
 }
 
+/* Bits of p[0..n) that are set, 8 bytes per step. */
+static unsigned popcount_bytes(const uint8_t *p, size_t n)
+{
+	unsigned c = 0;
+	uint64_t w;
+
+	for (; n >= 8; p += 8, n -= 8) {
+		memcpy(&w, p, 8);
+		c += pv_tcf_popcount64(w);
+	}
+	while (n-- > 0)
+		c += pv_tcf_popcount64(*p++);
+	return c;
+}
+
+/* Set the bits of mask m in byte *b, counting the new ones into v->count. */
+static inline void set_masked(pv_tcf_vector *v, uint8_t *b, unsigned m)
+{
+	v->count += pv_tcf_popcount64(m & ~(unsigned)*b & 0xffu);
+	*b |= (uint8_t)m;
+}
+
+/*
+ * Set vendors lo..hi: masks for the first and last byte, memset between
+ * (the bytes already set there counted first, so `count` stays exact).
+ */
 int pv_tcf_vector_set_range(pv_tcf_vector *v, unsigned lo, unsigned hi)
 {
+	size_t a = lo - 1, b = hi - 1, ba = a >> 3, bb = b >> 3;
+	unsigned mlo = 0xffu >> (a & 7), mhi = (0xff00u >> ((b & 7) + 1)) & 0xffu;
 	int rc;
 
 	if ((rc = vector_grow(v, hi)) != 0)
 		return rc;
-	for (unsigned id = lo; id <= hi; id++) {
-		uint8_t m = (uint8_t)(0x80u >> ((id - 1) & 7));
-
-		if ((id - 1) % 8 == 0 && id + 7 <= hi) {
-			uint8_t *b = &v->bits[(id - 1) >> 3];
-
-			v->count += 8u - (unsigned)__builtin_popcount(*b);
-			*b = 0xff;
-			id += 7;
-			continue;
+	if (ba == bb) {
+		set_masked(v, &v->bits[ba], mlo & mhi);
+	} else {
+		set_masked(v, &v->bits[ba], mlo);
+		if (bb - ba > 1) {
+			v->count += (unsigned)(bb - ba - 1) * 8 - popcount_bytes(v->bits + ba + 1, bb - ba - 1);
+			memset(v->bits + ba + 1, 0xff, bb - ba - 1);
 		}
-		if (!(v->bits[(id - 1) >> 3] & m)) {
-			v->bits[(id - 1) >> 3] |= m;
-			v->count++;
-		}
+		set_masked(v, &v->bits[bb], mhi);
 	}
 	if (hi > v->max_id)
 		v->max_id = hi;
@@ -196,46 +218,45 @@ int pv_tcf_restriction_add(pv_tcf *tc, unsigned purpose, pv_tcf_restriction_type
 
 /* ---- reading ----------------------------------------------------------- */
 
-/* Read n (<= 64) bits of `field` into *v; PV_EINVAL naming field and offset when too short. */
-static int rd(pv_tcf_reader *r, unsigned n, const char *field, uint64_t *v)
+/* The message of a read past the end of a segment. Returns PV_EINVAL. */
+static __attribute__((noinline, cold)) int rd_short(const pv_tcf_reader *r, unsigned n, const char *field)
 {
-	const uint8_t *p;
-	uint64_t w;
+	return pv_error_set(PV_EINVAL, "TC string %s segment: %s at bit %zu needs %u bits, the segment has %zu",
+			    r->seg, field, r->pos, n, r->nbits);
+}
 
-	if (n > 57) {
-		uint64_t hi, lo;
-		int rc;
+/* The next n (1..57) bits, unchecked: the caller knows they are there. One word load. */
+static inline uint64_t rd_raw(pv_tcf_reader *r, unsigned n)
+{
+	uint64_t w = pv_tcf_load_be64(r->buf + (r->pos >> 3)) << (r->pos & 7);
 
-		if (r->nbits - r->pos < n)
-			return pv_error_set(PV_EINVAL, "TC string %s segment: %s at bit %zu needs %u bits, the segment has %zu",
-					    r->seg, field, r->pos, n, r->nbits);
-		if ((rc = rd(r, n - 32, field, &hi)) != 0 || (rc = rd(r, 32, field, &lo)) != 0)
-			return rc;
-		*v = hi << 32 | lo;
-		return 0;
-	}
-
-	if (r->nbits - r->pos < n || r->pos > r->nbits)
-		return pv_error_set(PV_EINVAL, "TC string %s segment: %s at bit %zu needs %u bits, the segment has %zu",
-				    r->seg, field, r->pos, n, r->nbits);
-	p = r->buf + (r->pos >> 3);
-	w = ((uint64_t)p[0] << 56) | ((uint64_t)p[1] << 48) | ((uint64_t)p[2] << 40) | ((uint64_t)p[3] << 32)
-	    | ((uint64_t)p[4] << 24) | ((uint64_t)p[5] << 16) | ((uint64_t)p[6] << 8) | (uint64_t)p[7];
-	w <<= (r->pos & 7);
-	*v = n == 0 ? 0 : w >> (64 - n);
 	r->pos += n;
+	return w >> (64 - n);
+}
+
+/* Read n (<= 64) bits of `field` into *v; PV_EINVAL naming field and offset when too short. */
+static inline int rd(pv_tcf_reader *r, unsigned n, const char *field, uint64_t *v)
+{
+	if (r->pos > r->nbits || r->nbits - r->pos < n) {
+		*v = 0;
+		return rd_short(r, n, field);
+	}
+	if (n == 0) {
+		*v = 0;
+	} else if (n > 57) {
+		uint64_t hi = rd_raw(r, n - 32);
+
+		*v = hi << 32 | rd_raw(r, 32);
+	} else {
+		*v = rd_raw(r, n);
+	}
 	return 0;
 }
 
 /* A fixed bitfield of n bits (first bit = id 1) as a mask with bit (id-1) = id. */
-static uint64_t fixed_to_mask(uint64_t v, unsigned n)
+static inline uint64_t fixed_to_mask(uint64_t v, unsigned n)
 {
-	uint64_t m = 0;
-
-	for (unsigned i = 0; i < n; i++)
-		if (v & (1ull << (n - 1 - i)))
-			m |= 1ull << i;
-	return m;
+	return pv_tcf_reverse(v, n);
 }
 
 /* Two letters, 6 bits each (0 = 'A'). */
@@ -282,13 +303,20 @@ static int rd_ranges(pv_tcf_reader *r, const char *field, pv_tcf_vector *v, unsi
 	return 0;
 }
 
-/* A vendor vector: maxId 16, encodingType 1, then a bitfield of maxId bits or range entries. */
+/*
+ * A vendor vector: maxId 16, encodingType 1, then a bitfield of maxId bits
+ * (copied 56 bits per read, counted by popcount) or range entries (the
+ * vector sized for maxId first, so ranges never reallocate).
+ */
 static int rd_vector(pv_tcf_reader *r, const char *field, pv_tcf_vector *v)
 {
-	uint64_t max, type, b;
+	uint64_t max, type;
+	size_t last;
 	int rc;
 
 	if ((rc = rd(r, 16, field, &max)) != 0 || (rc = rd(r, 1, field, &type)) != 0)
+		return rc;
+	if (max > 0 && (rc = vector_grow(v, (unsigned)max)) != 0)
 		return rc;
 	if (type == 1)
 		return rd_ranges(r, field, v, (unsigned)max);
@@ -297,22 +325,20 @@ static int rd_vector(pv_tcf_reader *r, const char *field, pv_tcf_vector *v)
 				    r->seg, field, r->pos, (unsigned long long)max, r->nbits);
 	if (max == 0)
 		return 0;
-	if ((rc = vector_grow(v, (unsigned)max)) != 0)
-		return rc;
-	for (unsigned id = 1; id <= max; id += 8) {
-		unsigned n = max - id + 1 < 8 ? max - id + 1 : 8;
+	for (unsigned id = 1; id <= max; id += 56) {
+		unsigned n = max - id + 1 < 56 ? (unsigned)max - id + 1 : 56;
+		uint64_t b = rd_raw(r, n) << (56 - n);
+		uint8_t *p = v->bits + ((id - 1) >> 3);
 
-		rd(r, n, field, &b);
-		b <<= 8 - n;
-		v->bits[(id - 1) >> 3] = (uint8_t)b;
-		v->count += (unsigned)__builtin_popcount((unsigned)b);
+		for (unsigned k = 0; k < (n + 7) / 8; k++)
+			p[k] = (uint8_t)(b >> (48 - 8 * k));
+		v->count += pv_tcf_popcount64(b);
 	}
-	for (unsigned id = (unsigned)max; id > 0; id--) {
-		if (v->bits[(id - 1) >> 3] & (0x80u >> ((id - 1) & 7))) {
-			v->max_id = id;
-			break;
-		}
-	}
+	/* the highest id set: the last nonzero byte, then its lowest set bit */
+	for (last = (((size_t)max - 1) >> 3) + 1; last > 0 && v->bits[last - 1] == 0; last--)
+		;
+	if (last > 0)
+		v->max_id = (unsigned)((last - 1) * 8 + 8 - (unsigned)__builtin_ctz(v->bits[last - 1]));
 	return 0;
 }
 
@@ -402,27 +428,49 @@ static int rd_publisher(pv_tcf_reader *r, pv_tcf *tc)
 	return 0;
 }
 
+/* The message for the first character of s[0..len) that is not base64url. Returns (size_t)-1. */
+static __attribute__((noinline, cold)) size_t b64_bad(const char *s, size_t len, size_t from, unsigned segno)
+{
+	const uint8_t *rev = b64_rev();
+	size_t i = from;
+
+	while (i < len && rev[(unsigned char)s[i]] != 0xff)
+		i++;
+	pv_error_set(PV_EINVAL, "TC string segment %u: character %zu (bit %zu) is not base64url (A-Z a-z 0-9 - _)",
+		     segno, i, i * 6);
+	return (size_t)-1;
+}
+
 /*
- * Decode base64url s[0..len) into buf (8 zero bytes after the data).
- * Returns the number of bits, or sets PV_EINVAL naming the segment and the
- * character position and returns (size_t)-1.
+ * Decode base64url s[0..len) into buf (8 zero bytes after the data), four
+ * characters to three bytes per step. Returns the number of bits, or sets
+ * PV_EINVAL naming the segment and the character position and returns
+ * (size_t)-1.
  */
 static size_t b64_decode(uint8_t *buf, const char *s, size_t len, unsigned segno)
 {
 	const uint8_t *rev = b64_rev();
-	size_t nbytes = (len * 6 + 7) / 8, o = 0;
+	const unsigned char *u = (const unsigned char *)s;
+	size_t nbytes = (len * 6 + 7) / 8, o = 0, i = 0;
 	uint32_t acc = 0;
 	unsigned nacc = 0;
 
-	memset(buf, 0, nbytes + 8);
-	for (size_t i = 0; i < len; i++) {
-		uint8_t c = rev[(unsigned char)s[i]];
+	for (; i + 4 <= len; i += 4, o += 3) {
+		uint32_t a = rev[u[i]], b = rev[u[i + 1]], c = rev[u[i + 2]], d = rev[u[i + 3]];
 
-		if (c == 0xff) {
-			pv_error_set(PV_EINVAL, "TC string segment %u: character %zu (bit %zu) is not base64url (A-Z a-z 0-9 - _)",
-				     segno, i, i * 6);
-			return (size_t)-1;
-		}
+		if ((a | b | c | d) & 0x80)
+			return b64_bad(s, len, i, segno);
+		acc = a << 18 | b << 12 | c << 6 | d;
+		buf[o] = (uint8_t)(acc >> 16);
+		buf[o + 1] = (uint8_t)(acc >> 8);
+		buf[o + 2] = (uint8_t)acc;
+	}
+	acc = 0;
+	for (; i < len; i++) {
+		uint8_t c = rev[u[i]];
+
+		if (c == 0xff)
+			return b64_bad(s, len, i, segno);
 		acc = (acc << 6) | c;
 		nacc += 6;
 		if (nacc >= 8) {
@@ -432,6 +480,7 @@ static size_t b64_decode(uint8_t *buf, const char *s, size_t len, unsigned segno
 	}
 	if (nacc > 0)
 		buf[o] = (uint8_t)(acc << (8 - nacc));
+	memset(buf + nbytes, 0, 8);
 	return len * 6;
 }
 
@@ -442,8 +491,9 @@ static size_t b64_decode(uint8_t *buf, const char *s, size_t len, unsigned segno
  */
 int pv_tcf_decode(pv_tcf **out, const char *s, size_t len)
 {
+	uint8_t stack[1544];
 	pv_tcf *tc = NULL;
-	uint8_t *buf = NULL;
+	uint8_t *buf = stack;
 	unsigned segno = 0, seen = 0;
 	size_t start = 0;
 	int rc;
@@ -455,8 +505,7 @@ int pv_tcf_decode(pv_tcf **out, const char *s, size_t len)
 		return pv_error_set(PV_ELIMIT, "TC string: %zu characters, more than the limit of %u", len, PV_TCF_MAX_STRING);
 	if ((rc = pv_tcf_new(&tc)) != 0)
 		return rc;
-	buf = malloc((len * 6 + 7) / 8 + 8);
-	if (buf == NULL) {
+	if ((len * 6 + 7) / 8 + 8 > sizeof(stack) && (buf = malloc((len * 6 + 7) / 8 + 8)) == NULL) {
 		rc = pv_error_set(PV_ENOMEM, "TC string: out of memory");
 		goto fail;
 	}
@@ -516,11 +565,13 @@ int pv_tcf_decode(pv_tcf **out, const char *s, size_t len)
 			break;
 		start += seglen + 1;
 	}
-	free(buf);
+	if (buf != stack)
+		free(buf);
 	*out = tc;
 	return 0;
 fail:
-	free(buf);
+	if (buf != stack)
+		free(buf);
 	pv_tcf_free(&tc);
 	return rc;
 }

@@ -57,6 +57,27 @@ static inline void pv_tcf_store_be64(uint8_t *p, uint64_t w)
 	memcpy(p, &w, 8);
 }
 
+/* Set bits of w (portable: the build does not assume the popcnt instruction). */
+static inline unsigned pv_tcf_popcount64(uint64_t w)
+{
+	w = w - ((w >> 1) & 0x5555555555555555ull);
+	w = (w & 0x3333333333333333ull) + ((w >> 2) & 0x3333333333333333ull);
+	w = (w + (w >> 4)) & 0x0f0f0f0f0f0f0f0full;
+	return (unsigned)((w * 0x0101010101010101ull) >> 56);
+}
+
+/* The low n (<= 64) bits of v in reverse order: bit i becomes bit n-1-i. */
+static inline uint64_t pv_tcf_reverse(uint64_t v, unsigned n)
+{
+	if (n == 0)
+		return 0;
+	v = ((v >> 1) & 0x5555555555555555ull) | ((v & 0x5555555555555555ull) << 1);
+	v = ((v >> 2) & 0x3333333333333333ull) | ((v & 0x3333333333333333ull) << 2);
+	v = ((v >> 4) & 0x0f0f0f0f0f0f0f0full) | ((v & 0x0f0f0f0f0f0f0f0full) << 4);
+	v = __builtin_bswap64(v);
+	return v >> (64 - n);
+}
+
 /*
  * Vendors 64k+1 .. 64k+64 of v as one word, the lowest id in the most
  * significant bit; bytes past v->cap read as zero. Ids above v->max_id are
