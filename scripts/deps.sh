@@ -7,15 +7,22 @@ set -euo pipefail
 
 build_pkgs=(build-essential meson ninja-build pkg-config libpq-dev libmicrohttpd-dev
 	libsodium-dev libyaml-dev libjansson-dev libsqlite3-dev)
-test_pkgs=(libcmocka-dev sqlite3 jq python3 curl postgresql wrk clang libclang-rt-14-dev anonip ipv6calc openssl nodejs npm)
+test_pkgs=(libcmocka-dev sqlite3 jq python3 curl postgresql wrk clang libclang-rt-14-dev anonip ipv6calc openssl nodejs:node npm:npm)
 
 want=("${build_pkgs[@]}")
 if [ "${1:-build}" = test ]; then
 	want+=("${test_pkgs[@]}")
 fi
 
+# An entry "package:command" is also satisfied by that command on the PATH
+# (node and npm often come from NodeSource, whose nodejs bundles npm and
+# conflicts with Debian's npm package).
 missing=()
-for p in "${want[@]}"; do
+for entry in "${want[@]}"; do
+	p=${entry%%:*}
+	if [ "$entry" != "$p" ] && command -v "${entry#*:}" >/dev/null 2>&1; then
+		continue
+	fi
 	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
 		missing+=("$p")
 	fi
