@@ -67,15 +67,10 @@ static int fits(uint64_t v, unsigned n, const char *field)
 	return 0;
 }
 
-/* A mask with bit (id-1) = id as a fixed bitfield of n bits, first bit = id 1. */
-static uint64_t mask_to_fixed(uint64_t m, unsigned n)
+/* A mask with bit (id-1) = id as a fixed bitfield of n bits, first bit = id 1 (a bit reversal). */
+static inline uint64_t mask_to_fixed(uint64_t m, unsigned n)
 {
-	uint64_t v = 0;
-
-	for (unsigned i = 0; i < n; i++)
-		if (m & (1ull << i))
-			v |= 1ull << (n - 1 - i);
-	return v;
+	return pv_tcf_reverse(m, n);
 }
 
 static int wr_letters(pv_tcf_writer *w, const char *s, const char *field)
@@ -86,20 +81,82 @@ static int wr_letters(pv_tcf_writer *w, const char *s, const char *field)
 }
 
 /*
- * One pass over the runs of consecutive ids of v, 64 ids per step: the
- * number of runs and @iabtechlabtcf/core's estimate of the range encoding
- * (16 bits per single id, 33 per run of two or more).
+ * The runs of consecutive ids of a vector, one 64-id word at a time: the
+ * set bits of t = w ^ (w >> 1 | last bit of the previous word) are the
+ * edges of the runs (a run's first id, then the id after its last), so a
+ * word with no edge costs one load and compare.
+ */
+typedef struct {
+	const pv_tcf_vector *v;
+	size_t k, nwords;                   /* word k holds ids 64k+1 .. 64k+64 */
+	uint64_t t;                         /* edges of word k not yet taken */
+	uint64_t prev;                      /* last bit of word k */
+} run_iter;
+
+/* Word k of v with the ids above max_id cleared, and its edges. */
+static inline void run_load(run_iter *it)
+{
+	uint64_t w = pv_tcf_vector_word(it->v, it->k);
+	unsigned over = (unsigned)((it->k + 1) * 64 > it->v->max_id ? (it->k + 1) * 64 - it->v->max_id : 0);
+
+	if (over > 0)
+		w &= ~0ull << over;
+	it->t = w ^ (w >> 1 | it->prev << 63);
+	it->prev = w & 1;
+}
+
+static void run_start(run_iter *it, const pv_tcf_vector *v)
+{
+	it->v = v;
+	it->k = 0;
+	it->nwords = ((size_t)v->max_id + 63) / 64;
+	it->t = 0;
+	it->prev = 0;
+	if (it->nwords > 0)
+		run_load(it);
+}
+
+/* The next edge (0-based bit index), or max_id when none is left. */
+static inline unsigned run_edge(run_iter *it)
+{
+	unsigned c;
+
+	while (it->t == 0) {
+		if (++it->k >= it->nwords)
+			return it->v->max_id;
+		run_load(it);
+	}
+	c = (unsigned)__builtin_clzll(it->t);
+	it->t ^= (1ull << 63) >> c;
+	return (unsigned)(it->k * 64) + c;
+}
+
+/* The next run lo..hi (ids); false after the last. */
+static inline bool run_next(run_iter *it, unsigned *lo, unsigned *hi)
+{
+	unsigned a = run_edge(it);
+
+	if (a >= it->v->max_id)
+		return false;
+	*lo = a + 1;
+	*hi = run_edge(it);
+	return true;
+}
+
+/*
+ * One pass over the runs of v: their number and @iabtechlabtcf/core's
+ * estimate of the range encoding (16 bits per single id, 33 per run of two
+ * or more).
  */
 static void vector_runs(const pv_tcf_vector *v, unsigned *nruns, unsigned *est)
 {
-	unsigned max = v->max_id, n = 0, e = 0;
+	unsigned n = 0, e = 0, lo, hi;
+	run_iter it;
 
-	for (unsigned lo = pv_tcf_vector_next(v, 1, 1); lo <= max; ) {
-		unsigned hi = pv_tcf_vector_next(v, lo + 1, 0) - 1;
-
+	run_start(&it, v);
+	while (run_next(&it, &lo, &hi)) {
 		n++;
 		e += lo == hi ? 16 : 33;
-		lo = pv_tcf_vector_next(v, hi + 2, 1);
 	}
 	*nruns = n;
 	*est = e;
@@ -121,7 +178,8 @@ static inline uint64_t vector_bits56(const pv_tcf_vector *v, unsigned id)
 /* Range entries of v (nruns of them): numEntries, then (isRange, start[, end]) for each run. */
 static int wr_ranges(pv_tcf_writer *w, const pv_tcf_vector *v, unsigned nruns, const char *field)
 {
-	unsigned max = v->max_id;
+	unsigned lo, hi;
+	run_iter it;
 	int rc;
 
 	if (nruns > 4095)
@@ -129,16 +187,14 @@ static int wr_ranges(pv_tcf_writer *w, const pv_tcf_vector *v, unsigned nruns, c
 				    field, nruns);
 	if ((rc = wr_reserve(w, 12 + 33 * (size_t)nruns)) != 0 || (rc = wr(w, nruns, 12)) != 0)
 		return rc;
-	for (unsigned lo = pv_tcf_vector_next(v, 1, 1); lo <= max; ) {
-		unsigned hi = pv_tcf_vector_next(v, lo + 1, 0) - 1;
-
+	run_start(&it, v);
+	while (run_next(&it, &lo, &hi)) {
 		if (lo == hi)
 			rc = wr(w, lo, 17);
 		else
 			rc = wr(w, 1ull << 32 | (uint64_t)lo << 16 | hi, 33);
 		if (rc != 0)
 			return rc;
-		lo = pv_tcf_vector_next(v, hi + 2, 1);
 	}
 	return 0;
 }

@@ -95,31 +95,6 @@ static inline uint64_t pv_tcf_vector_word(const pv_tcf_vector *v, size_t k)
 	return pv_tcf_load_be64(tmp);
 }
 
-/*
- * The first id >= from (1-based) in v (want_set) or not in v (!want_set),
- * scanning 64 ids per step; v->max_id + 1 when there is none up to max_id.
- */
-static inline unsigned pv_tcf_vector_next(const pv_tcf_vector *v, unsigned from, int want_set)
-{
-	unsigned max = v->max_id;
-	uint64_t flip = want_set ? 0 : ~0ull, w;
-	size_t k;
-
-	if (from == 0)
-		from = 1;
-	if (from > max)
-		return max + 1;
-	k = (from - 1) >> 6;
-	w = (pv_tcf_vector_word(v, k) ^ flip) & (~0ull >> ((from - 1) & 63));
-	while (w == 0) {
-		if (++k * 64 >= max)
-			return max + 1;
-		w = pv_tcf_vector_word(v, k) ^ flip;
-	}
-	k = k * 64 + (size_t)__builtin_clzll(w) + 1;
-	return k > max ? max + 1 : (unsigned)k;
-}
-
 /* The name of a segment type for messages ("core", "disclosed vendors", ...). */
 const char *pv_tcf_segment_name(unsigned type);
 
