@@ -212,6 +212,11 @@ typedef struct pv_record_list pv_record_list;
  * returns PV_EDENIED and, when `denied` is not NULL, the first denial's decision.
  * `category` may be NULL (all) or limit the read to one category.
  * Free the list with pv_record_list_free() (which wipes the plaintext).
+ * Lifetime: a list's records and their data stay valid until that free and
+ * no longer; other reads on the same handle, and closing the handle, do not
+ * touch them (the plaintext sits in a guarded block of the handle's pool that
+ * the list keeps a reference to; the free wipes it and returns it to the pool).
+ * A list may be freed on another thread than the handle's.
  */
 int pv_record_read(pv_vault *v, const pv_caller *caller, const char *subject_id, const char *purpose,
 		   const char *category, pv_record_list **out, pv_decision *denied);

@@ -23,7 +23,8 @@ struct pv_record_list {
 	pv_record *v;
 	size_t n, cap;
 	size_t denied;
-	uint8_t *plain;      /* one guarded block holding every record's plaintext */
+	pv_vault_arena *arena;        /* the handle's pool of guarded blocks (a reference) */
+	pv_vault_arena_block plain;   /* from it: every record's plaintext, wiped when the list is freed */
 };
 
 /* ---- JSON input -------------------------------------------------------- */
@@ -270,7 +271,11 @@ static int read_cb(const pv_store_record *r, void *payload)
 	return 0;
 }
 
-/* Decrypt every pending record into one guarded block. PV_ECRYPTO names the record that does not open. */
+/*
+ * Decrypt every pending record into one guarded block taken from the
+ * handle's pool (no system call once the pool holds a block large enough).
+ * PV_ECRYPTO names the record that does not open.
+ */
 static int read_decrypt(read_ctx *c)
 {
 	pv_record_list *l = c->l;
@@ -279,14 +284,13 @@ static int read_decrypt(read_ctx *c)
 
 	if (l->n == 0)
 		return 0;
-	l->plain = pv_secret_alloc(c->plain_total);
-	if (!l->plain)
-		return pv_error_set(PV_ENOMEM, "read: cannot allocate guarded memory");
+	if ((rc = pv_vault_arena_take(l->arena, c->plain_total, &l->plain)) < 0)
+		return rc;
 	if ((rc = pv_vault_dek_load(c->v, c->subj->id)) < 0)
 		return rc;
 	for (size_t i = 0; i < l->n; i++) {
 		pv_record *r = &l->v[i];
-		r->data = (char *)l->plain + off;
+		r->data = (char *)l->plain.p + off;
 		rc = pv_open(c->v->dek, r->subject_id, r->id, r->category, c->pend[i].nonce, c->pend[i].ct,
 			     c->pend[i].ct_len, (uint8_t *)r->data);
 		if (rc < 0) {
@@ -335,7 +339,9 @@ static int read_fail(pv_vault *v, const pv_caller *caller, const char *subject_i
  * some were withheld), "deny:<reason>" or "error:<code>". With no record at
  * all the read is decided against the current policy, so an undeclared
  * purpose or a missing grant is reported even for an empty subject.
- * *out is freed with pv_record_list_free().
+ * *out is freed with pv_record_list_free(); its data stays valid until then,
+ * whatever else the handle does (the list holds its own reference to the
+ * handle's pool of guarded blocks, so it may even outlive the handle).
  */
 int pv_record_read(pv_vault *v, const pv_caller *caller, const char *subject_id, const char *purpose,
 		   const char *category, pv_record_list **out, pv_decision *denied)
@@ -375,6 +381,8 @@ int pv_record_read(pv_vault *v, const pv_caller *caller, const char *subject_id,
 	c.l = calloc(1, sizeof(*c.l));
 	if (!c.l)
 		return pv_error_set(PV_ENOMEM, "read: out of memory");
+	c.l->arena = v->arena;
+	pv_vault_arena_ref(v->arena);
 	rc = pv_store_record_each(v->store, subject_id, category, read_cb, &c);
 	if (rc == 0 && c.l->n == 0 && !c.any_denied) {
 		pv_vault_decide_any(pv_vault_policy(v), caller, &subj, category, purpose, &c.first_denied);
@@ -435,7 +443,8 @@ void pv_record_list_free(pv_record_list *l)
 {
 	if (!l)
 		return;
-	pv_secret_free(l->plain);
+	pv_vault_arena_give(l->arena, &l->plain);   /* wipes the plaintexts */
+	pv_vault_arena_unref(l->arena);
 	free(l->v);
 	free(l);
 }
@@ -512,6 +521,7 @@ int pv_record_rectify(pv_vault *v, const pv_caller *caller, const char *subject_
 	pv_subject_info subj;
 	pv_store_record r;
 	uint8_t *buf = NULL, *ct = NULL, *pt = NULL;
+	pv_vault_arena_block ptb = { NULL, 0, NULL, 0 };
 	json_t *new = NULL, *old = NULL;
 	char outcome[OUTCOME_MAX + 1];
 	int rc;
@@ -544,9 +554,11 @@ int pv_record_rectify(pv_vault *v, const pv_caller *caller, const char *subject_
 		rc = pv_error_set(PV_ECRYPTO, "record %s: ciphertext has an impossible length", record_id);
 		goto out;
 	}
-	pt = pv_secret_alloc(r.ciphertext_len - PV_TAG_LEN + 1);
+	if ((rc = pv_vault_arena_take(v->arena, r.ciphertext_len - PV_TAG_LEN + 1, &ptb)) < 0)
+		goto out;
+	pt = ptb.p;
 	ct = malloc(len + PV_TAG_LEN);
-	if (!pt || !ct) {
+	if (!ct) {
 		rc = pv_error_set(PV_ENOMEM, "rectify: out of memory");
 		goto out;
 	}
@@ -581,7 +593,7 @@ out:
 	pv_vault_dek_wipe(v);
 	json_decref(new);
 	json_decref(old);
-	pv_secret_free(pt);
+	pv_vault_arena_give(v->arena, &ptb);   /* wipes the old plaintext */
 	free(ct);
 	free(buf);
 	return rc;

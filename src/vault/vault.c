@@ -518,6 +518,7 @@ void pv_vault_close(pv_vault *v)
 	pv_secret_free(v->dek);
 	pv_secret_free(v->put_dek);
 	pv_secret_free((uint8_t *)v->norm);
+	pv_vault_arena_unref(v->arena);   /* record lists still alive keep the pool */
 	for (size_t i = 0; i < v->npolicies; i++)
 		pv_policy_free(v->policies[i].policy);
 	free(v->policies);
@@ -566,6 +567,8 @@ int pv_vault_open(pv_vault **out, const char *dir, const pv_vault_options *opts)
 		rc = pv_error_set(PV_ENOMEM, "vault: cannot allocate guarded memory");
 		goto fail;
 	}
+	if ((rc = pv_vault_arena_new(&v->arena)) < 0)
+		goto fail;
 	if ((rc = pv_keyring_load(&v->keys, v->key_path)) < 0)
 		goto fail;
 	if ((rc = pv_store_open(&v->store, url, 0)) < 0)

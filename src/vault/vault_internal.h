@@ -79,6 +79,7 @@ struct pv_vault {
 	pv_subject_info put_subj;
 	uint8_t *put_dek;                 /* guarded, PV_DEK_LEN */
 	int batch_failed;                 /* a write failed midway inside the batch: commit refuses */
+	struct pv_vault_arena *arena;     /* guarded blocks reused by reads (arena.c); record lists hold a reference */
 };
 
 /* Transactions: begin joins the caller's batch when one is open. */
@@ -125,6 +126,27 @@ void pv_vault_put_cache_set(pv_vault *v, const pv_subject_info *subj, const uint
 
 /* Copy `s` into an audit field only when it is a valid id (never arbitrary caller text); else NULL. */
 const char *pv_vault_audit_id(const char *s);
+
+/*
+ * Guarded blocks reused across reads (arena.c): no mmap/mprotect/munmap per
+ * read. A pool is shared by its vault handle and the record lists taken from
+ * it (reference counted, own mutex); a block given back is wiped first.
+ */
+typedef struct pv_vault_arena pv_vault_arena;
+typedef struct {
+	uint8_t *base;   /* the sodium_malloc'd block */
+	size_t cap;
+	uint8_t *p;      /* the `len` bytes handed out: they end at the block's rear guard page */
+	size_t len;
+} pv_vault_arena_block;
+/* A pool holding one reference; freed with pv_vault_arena_unref(). */
+int pv_vault_arena_new(pv_vault_arena **out);
+void pv_vault_arena_ref(pv_vault_arena *a);
+void pv_vault_arena_unref(pv_vault_arena *a);
+/* A block of at least `len` bytes (contents undefined); PV_ENOMEM when none can be had. */
+int pv_vault_arena_take(pv_vault_arena *a, size_t len, pv_vault_arena_block *out);
+/* Wipe b->len bytes at b->p and keep or free the block; zeroes *b. No-op when b->base is NULL. */
+void pv_vault_arena_give(pv_vault_arena *a, pv_vault_arena_block *b);
 
 #endif /* PV_VAULT_PRIVATE */
 
