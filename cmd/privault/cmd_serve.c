@@ -28,7 +28,9 @@
  * `every_min` after start), as caller "retention-schedule" (admin), in batches
  * of `batch` so that each write transaction stays short beside the server's.
  * --sweep-every MIN (PRIVAULT_SWEEP_EVERY, default 60; 0 = off) and
- * --sweep-batch N (PRIVAULT_SWEEP_BATCH, default 10000).
+ * --sweep-batch N (PRIVAULT_SWEEP_BATCH, default 10000). A run that finds
+ * another sweep holding the store's sweep lock (another server, a cron job)
+ * skips quietly: that sweep does the work.
  */
 typedef struct {
 	pthread_t thread;
@@ -67,7 +69,8 @@ static void *sweep_main(void *arg)
 		rc = pv_vault_open(&v, sc->vault_dir, &sc->vopts);
 		if (rc == 0)
 			rc = pv_retention_sweep(v, &caller, &o, &r);
-		if (rc != 0)
+		/* PV_SWEEP_SKIPPED: another process's sweep holds the lock and does the work; say nothing */
+		if (rc < 0)
 			fprintf(stderr, "privault serve: retention sweep failed: %s\n", pv_error_last());
 		if (r != NULL && (r->deleted || r->anonymized || r->subjects_erased))
 			fprintf(stderr, "privault serve: retention sweep: deleted %lld, anonymized %lld, kept %lld, "

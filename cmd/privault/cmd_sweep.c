@@ -4,7 +4,8 @@
  * policy), keep what legal holds cover, erase the subjects left with nothing.
  * Meant for cron. Exit codes (docs/retention.md): 0 done (also when nothing
  * had expired), 1 error (batches before the failing one stay committed; the
- * summary says how far it got), 2 usage, 3 no vault, 4 the caller is not admin.
+ * summary says how far it got), 2 usage, 3 no vault, 4 the caller is not admin,
+ * 5 skipped: another sweep is running on this vault (it holds the sweep lock).
  */
 #include <inttypes.h>
 #include <stdlib.h>
@@ -14,6 +15,9 @@
 
 #include "cli.h"
 #include "privault/retention.h"
+
+/* Exit code when another sweep holds the sweep lock: nothing was done (not a failure). */
+#define PV_EXIT_SWEEP_SKIPPED 5
 
 /* The report as one JSON object on stdout. 0, or 1 when it cannot be formatted. */
 static int print_json(const pv_sweep_report *r, int subjects)
@@ -116,6 +120,13 @@ int pv_cmd_sweep(pv_cli *cli, int argc, char **argv)
 	if ((rc = pv_cli_open(cli, &v)) != 0)
 		return rc;
 	code = pv_retention_sweep(v, caller, &o, &r);
+	if (code == PV_SWEEP_SKIPPED) {
+		/* not a failure: the sweep that holds the lock does the work */
+		fprintf(stderr, "privault: sweep: another sweep is running on this vault; skipped\n");
+		pv_sweep_report_free(r);
+		pv_vault_close(v);
+		return PV_EXIT_SWEEP_SKIPPED;
+	}
 	if (code != 0)
 		rc = pv_cli_fail(code);
 	/* after a failure, say how far the committed batches got */

@@ -111,7 +111,15 @@ typedef struct {
 	size_t ncounts;
 	char (*erased)[PV_ID_LEN + 1];   /* the subjects erased (or that would be), sorted */
 	size_t nerased;
+	int skipped;                  /* 1: another sweep was running, this one did nothing (PV_SWEEP_SKIPPED) */
 } pv_sweep_report;
+
+/*
+ * pv_retention_sweep's answer when another sweep (any process, any handle) holds
+ * the sweep lock: not an error, nothing was done, *out is an empty report with
+ * `skipped` set. A positive code, so `rc < 0` still means failure.
+ */
+#define PV_SWEEP_SKIPPED 1
 
 /*
  * Sweep (admin). Records go in batches of opts->batch, each batch one
@@ -121,6 +129,10 @@ typedef struct {
  * the "subject.erase" entry of each erasure. A failure rolls back only the
  * batch it happened in; earlier batches stay, the report says how far it got
  * (*out is filled even on failure) and the call returns the error.
+ * A real sweep holds the job lock "retention.sweep" of the store for its whole
+ * run (pv_store_job_lock: a session advisory lock on PostgreSQL, an flock beside
+ * vault.db on SQLite): when another sweep holds it, the call returns
+ * PV_SWEEP_SKIPPED at once, having done nothing. A dry run takes no lock.
  * The server calls this on a schedule with its own vault handle.
  * Free *out with pv_sweep_report_free(). opts may be NULL.
  */

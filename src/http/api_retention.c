@@ -3,7 +3,11 @@
  * release) and the sweep (a dry run or a real one) for admins; auditors may
  * read holds. A hold's reason comes back to admins and auditors only and is
  * never put in a problem or a log. The sweep runs exclusive (alone, outside
- * any group-commit batch): it commits its own batches.
+ * any group-commit batch): it commits its own batches, under the store's sweep
+ * lock (409 when another sweep holds it). Hold creation and release run
+ * exclusive too: each writes its hold before its audit entry, the lock order of
+ * a sweep batch (legal_holds, then the audit lock), which a group-commit batch
+ * that had already appended would break (a deadlock on PostgreSQL).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -58,7 +62,7 @@ static const char schema_sweep[] =
 
 static const int err_hold_create[] = { 400, 401, 403, 404, 410, 413, 415, 429, 500, 503, 0 };
 static const int err_hold_read[] = { 400, 401, 403, 404, 429, 500, 503, 0 };
-static const int err_sweep[] = { 400, 401, 403, 413, 415, 429, 500, 503, 0 };
+static const int err_sweep[] = { 400, 401, 403, 409, 413, 415, 429, 500, 503, 0 };
 
 /* A time field: "" when absent. 0 ok, else a 400 problem naming the field was set (returns -1). */
 static int body_time(pv_http_response *res, json_t *body, const char *name, pv_time *out)
@@ -201,6 +205,10 @@ static int sweep(pv_vault *v, pv_http_request *req, pv_http_response *res)
 	rc = pv_retention_sweep(v, req->caller, &o, &r);
 	if (rc != 0) {
 		pv_sweep_report_free(r);
+		if (rc == PV_SWEEP_SKIPPED)
+			return pv_http_problem(res, 409, "sweep-running", "Another sweep is running",
+					       "another retention sweep is running on this vault; this one did "
+					       "nothing, retry later");
 		return pv_http_problem_from_error(res, rc);
 	}
 	counts = json_array();
@@ -230,7 +238,7 @@ const pv_http_route pv_http_retention_routes[] = {
 			 "least one). The subject must exist and not be erased; the category must be declared. "
 			 "Audited as hold.create (without the reason).",
 	  .body = hold_body, .response_schema = schema_hold, .success_status = 201,
-	  .error_statuses = err_hold_create, .executor = 1 },
+	  .error_statuses = err_hold_create, .executor = 1, .exclusive = 1 },
 	{ .method = "GET", .pattern = "/v1/holds", .handler = hold_list,
 	  .roles = PV_HTTP_ROLE_ADMIN | PV_HTTP_ROLE_AUDITOR,
 	  .tag = "retention", .summary = "List legal holds",
@@ -244,13 +252,16 @@ const pv_http_route pv_http_retention_routes[] = {
 	  .tag = "retention", .summary = "Release a legal hold",
 	  .description = "The hold stops protecting its records; the next sweep removes those that have expired. "
 			 "404 when there is no such active hold. Audited as hold.release.",
-	  .response_schema = schema_hold, .success_status = 200, .error_statuses = err_hold_read, .executor = 1 },
+	  .response_schema = schema_hold, .success_status = 200, .error_statuses = err_hold_read, .executor = 1,
+	  .exclusive = 1 },
 	{ .method = "POST", .pattern = "/v1/retention/sweep", .handler = sweep, .roles = PV_HTTP_ROLE_ADMIN,
 	  .tag = "retention", .summary = "Sweep expired records (or a dry run)",
 	  .description = "Deletes or anonymizes (per the policy's retention rules) every record whose expiry has "
 			 "passed, except what a legal hold covers or a restricted subject holds, and erases "
 			 "subjects left with no record and no hold. dry_run reports the same counts and the "
-			 "subjects that would be erased, and writes nothing. Runs alone, in batches of its own.",
+			 "subjects that would be erased, and writes nothing. Runs alone, in batches of its own. "
+			 "409 (sweep-running) when another sweep (any server or process on this vault) is "
+			 "running: this one did nothing.",
 	  .body = sweep_body, .response_schema = schema_sweep, .success_status = 200,
 	  .error_statuses = err_sweep, .executor = 1, .exclusive = 1 },
 	{ .method = NULL },

@@ -129,6 +129,10 @@ int pv_hold_create(pv_vault *v, const pv_caller *caller, const pv_hold_spec *spe
 	snprintf(outcome, sizeof(outcome), "ok:hold=%s", h.id);
 	if ((rc = pv_vault_tx_begin(v)) < 0)
 		return rc;
+	/* the hold's row first, then the audit: legal_holds before the audit lock, the order of a
+	 * sweep batch (pv_store_hold_lock, then its audit entries), so the two cannot deadlock on
+	 * PostgreSQL; hence not inside a batch that has already appended (the server runs hold
+	 * creation and release alone) */
 	rc = pv_store_hold_insert(pv_vault_store(v), &h);
 	if (rc == 0)
 		rc = pv_audit_append(pv_vault_audit(v), caller->name, "hold.create",
@@ -160,6 +164,7 @@ int pv_hold_release(pv_vault *v, const pv_caller *caller, const char *hold_id)
 	snprintf(outcome, sizeof(outcome), "ok:hold=%s", hold_id);
 	if ((rc = pv_vault_tx_begin(v)) < 0)
 		return rc;
+	/* legal_holds, then the audit: the lock order of pv_hold_create */
 	rc = pv_store_hold_release(pv_vault_store(v), hold_id, caller->name, pv_clock_now());
 	if (rc == 0)
 		rc = pv_audit_append(pv_vault_audit(v), caller->name, "hold.release",

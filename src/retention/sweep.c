@@ -9,8 +9,10 @@
  * x month of collection). Each batch is one transaction holding the
  * deletions, the tallies, one audit entry per subject and action, and the
  * erasure (pv_subject_erase) of every subject the batch left with no record
- * and no hold naming it. A dry run makes the same walk in one read and writes
- * nothing. docs/retention.md explains the choices.
+ * and no hold naming it. A real sweep runs under the store's job lock
+ * "retention.sweep" (one sweep at a time across every process; the others
+ * skip). A dry run makes the same walk in one read, writes nothing and takes
+ * no lock. docs/retention.md explains the choices.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -454,8 +456,10 @@ done:
 /*
  * One batch in one transaction: the holds, the walk (at most `batch` rows
  * expiring at or after `from`) and the writes all see the same state, so a
- * hold or a restriction committed meanwhile either comes before the batch
- * (and is obeyed) or after it. 0 with sw->n rows done, or a PV_E* code with
+ * hold committed meanwhile either comes before the batch (and is obeyed) or
+ * after it: the batch first freezes the holds (pv_store_hold_lock; on SQLite
+ * BEGIN IMMEDIATE already does, on PostgreSQL a SHARE lock on legal_holds that
+ * hold creation and release wait for). 0 with sw->n rows done, or a PV_E* code with
  * the batch rolled back.
  */
 static int batch_run(sweep *sw, pv_time from, size_t batch)
@@ -468,7 +472,11 @@ static int batch_run(sweep *sw, pv_time from, size_t batch)
 	sw->nheld = 0;
 	if ((rc = pv_vault_begin(sw->v)) < 0)
 		return rc;
-	rc = held_load(sw);
+	/* no hold can be created or released until this batch ends (PostgreSQL: READ COMMITTED
+	 * would otherwise let one commit between the walk and the deletes) */
+	rc = pv_store_hold_lock(pv_vault_store(sw->v));
+	if (rc == 0)
+		rc = held_load(sw);
 	if (rc == 0)
 		rc = pv_store_record_expired_each(pv_vault_store(sw->v), from, sw->now, batch, batch_cb, sw);
 	if (rc == 0 && sw->n > 0)
@@ -550,6 +558,38 @@ static int sweep_run(sweep *sw, size_t batch)
 	return 0;
 }
 
+/*
+ * A real sweep, under the store's job lock SWEEP_LOCK for its whole run, so no
+ * two sweeps (processes, servers, the schedule and a cron job) ever run at once:
+ * the one that finds it taken returns PV_SWEEP_SKIPPED without touching anything.
+ * The lock is released at the end whatever happened; a failure to release it
+ * (the connection that held it is gone, and the lock with it) does not change
+ * the sweep's result.
+ */
+#define SWEEP_LOCK "retention.sweep"
+
+static int sweep_locked(sweep *sw, size_t batch)
+{
+	pv_store *s = pv_vault_store(sw->v);
+	char msg[PV_ERRMSG_MAX];
+	int got = 0, rc;
+
+	if ((rc = pv_store_job_lock(s, SWEEP_LOCK, &got)) < 0)
+		return rc;
+	if (!got) {
+		sw->rep->skipped = 1;
+		return PV_SWEEP_SKIPPED;
+	}
+	rc = sweep_run(sw, batch);
+	snprintf(msg, sizeof(msg), "%s", pv_error_last());
+	pv_store_job_unlock(s, SWEEP_LOCK);
+	if (rc < 0)
+		pv_error_set(rc, "%s", msg);
+	else
+		pv_error_clear();
+	return rc;
+}
+
 int pv_retention_sweep(pv_vault *v, const pv_caller *caller, const pv_sweep_options *opts,
 		       pv_sweep_report **out)
 {
@@ -585,7 +625,7 @@ int pv_retention_sweep(pv_vault *v, const pv_caller *caller, const pv_sweep_opti
 	sw.rep->dry_run = o.dry_run != 0;
 	sw.rep->now = sw.now;
 
-	rc = sweep_run(&sw, o.batch);
+	rc = o.dry_run ? sweep_run(&sw, o.batch) : sweep_locked(&sw, o.batch);
 	report_finish(sw.rep);
 	*out = sw.rep;
 	free(sw.rules);

@@ -137,6 +137,11 @@ struct pv_store_ops {
 	int (*record_expired_count)(pv_store *s, pv_time now, int64_t *out);
 	int (*record_delete_refs)(pv_store *s, const pv_store_record_ref *refs, size_t n, size_t *out_deleted);
 	int (*record_count_subjects)(pv_store *s, const char (*ids)[PV_ID_LEN + 1], size_t n, int64_t *counts);
+	/* Sweep locks (store.h; appended for the sweep lock, issue 4/7): freeze the holds in a
+	 * transaction; a job lock held by the handle across transactions. */
+	int (*hold_lock)(pv_store *s);
+	int (*job_lock)(pv_store *s, const char *name, int *acquired);
+	int (*job_unlock)(pv_store *s, const char *name);
 	int (*tally_add)(pv_store *s, const char *category, const char *purpose, const char *source,
 			 pv_time month, int64_t count);
 	int (*tally_each)(pv_store *s,

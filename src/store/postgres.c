@@ -157,6 +157,11 @@ static const struct {
 			   "DO UPDATE SET count = retention_tally.count + excluded.count", "insert into retention_tally" },
 	[PG_TALLY_EACH] = { "SELECT category, purpose, source, month, count FROM retention_tally "
 			    "ORDER BY month, category, purpose, source", "read retention_tally" },
+	/* session-level: held across the transactions of a job, same key as PG_TRY_LOCK */
+	[PG_JOB_LOCK] = { "SELECT pg_try_advisory_lock(hashtextextended('privault:' || $1::text, 0))",
+			  "lock job" },
+	[PG_JOB_UNLOCK] = { "SELECT pg_advisory_unlock(hashtextextended('privault:' || $1::text, 0))",
+			    "unlock job" },
 };
 
 static const pv_store_dialect pg_dialect = {
@@ -341,6 +346,10 @@ static int ensure_conn(pv_pg *q, const char *what)
 	if (q->in_tx)
 		return pv_error_set(PV_ESTORE, "store: %s: PostgreSQL unavailable (connection lost inside a "
 				    "transaction; it was rolled back)", what);
+	/* the job lock died with the session: stop the job rather than go on without it */
+	if (q->job[0] != '\0')
+		return pv_error_set(PV_ESTORE, "store: %s: PostgreSQL unavailable (connection lost; the job "
+				    "lock %s went with it, the job stops)", what, q->job);
 	PQreset(q->conn);
 	memset(q->prepared, 0, sizeof(q->prepared));
 	if (PQstatus(q->conn) != CONNECTION_OK)
@@ -664,6 +673,66 @@ int pg_audit_lock_head(pv_store *s, int64_t *seq, uint8_t hash[PV_AUDIT_HASH_LEN
 	return pg_audit_head(s, seq, hash);
 }
 
+/*
+ * Freeze the legal holds until the transaction ends (store.h): a SHARE lock on
+ * legal_holds conflicts with the ROW EXCLUSIVE lock every INSERT and UPDATE of
+ * a hold takes, so hold creation and release wait for this transaction, and
+ * this one waits for theirs to commit before it reads the holds. Taken before
+ * the batch's audit lock: hold creation writes the hold before its audit entry,
+ * the same order, so the two cannot deadlock.
+ */
+static int pg_hold_lock(pv_store *s)
+{
+	return exec_sql(PQ(s), "LOCK TABLE legal_holds IN SHARE MODE", "lock legal_holds", NULL);
+}
+
+/*
+ * A job lock held by the session (store.h): pg_try_advisory_lock, outside a
+ * transaction, so it outlives every transaction of the job. The handle records
+ * the name; ensure_conn() then refuses to reconnect while it is set.
+ */
+static int pg_job_lock(pv_store *s, const char *name, int *acquired)
+{
+	pv_pg *q = PQ(s);
+	pg_params p = { 0 };
+	PGresult *r;
+	int rc;
+
+	*acquired = 0;
+	if (q->job[0] != '\0')
+		return pv_error_set(PV_EINVAL, "store: lock job: this handle already holds a job lock");
+	pg_p_text(&p, name);
+	if ((rc = pg_run(q, PG_JOB_LOCK, &p, &r)) != 0)
+		return rc;
+	if (PQntuples(r) == 1 && pg_get_int(r, 0, 0) == 1) {
+		snprintf(q->job, sizeof(q->job), "%s", name);
+		*acquired = 1;
+	}
+	PQclear(r);
+	return 0;
+}
+
+/* Release the session's job lock; when the connection is gone, so is the lock: only forget it. */
+static int pg_job_unlock(pv_store *s, const char *name)
+{
+	pv_pg *q = PQ(s);
+	pg_params p = { 0 };
+	PGresult *r;
+	int rc = 0;
+
+	if (q->job[0] == '\0' || strcmp(q->job, name) != 0)
+		return pv_error_set(PV_EINVAL, "store: unlock job: this handle does not hold that lock");
+	if (PQstatus(q->conn) == CONNECTION_OK) {
+		pg_p_text(&p, name);
+		rc = pg_run(q, PG_JOB_UNLOCK, &p, &r);
+		if (rc == 0)
+			PQclear(r);
+	}
+	/* forgotten even on failure: a failed unlock means the session (and the lock) is gone */
+	q->job[0] = '\0';
+	return rc;
+}
+
 const pv_store_ops pv_store_postgres_ops = {
 	.name = "postgres",
 	.open = pg_open,
@@ -724,4 +793,7 @@ const pv_store_ops pv_store_postgres_ops = {
 	.record_count_subjects = pg_record_count_subjects,
 	.tally_add = pg_tally_add,
 	.tally_each = pg_tally_each,
+	.hold_lock = pg_hold_lock,
+	.job_lock = pg_job_lock,
+	.job_unlock = pg_job_unlock,
 };

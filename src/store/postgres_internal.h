@@ -28,6 +28,7 @@ enum {
 	PG_HOLD_INSERT, PG_HOLD_GET, PG_HOLD_EACH, PG_HOLD_EACH_ACTIVE, PG_HOLD_RELEASE,
 	PG_EXPIRED_EACH, PG_EXPIRED_COUNT, PG_REC_DELETE_REF, PG_REC_COUNT_SUBJECT,
 	PG_TALLY_ADD, PG_TALLY_EACH,
+	PG_JOB_LOCK, PG_JOB_UNLOCK,
 	PG__COUNT
 };
 
@@ -38,6 +39,7 @@ typedef struct {
 	int audit_locked;          /* this transaction holds the audit advisory lock */
 	uint8_t prepared[PG__COUNT];   /* prepared on this connection (cleared on reconnect) */
 	int64_t xact_changes0;     /* relaxed transaction: non-audit row changes counted at its BEGIN (issue 3) */
+	char job[65];              /* the job lock this session holds (pg_try_advisory_lock); "" = none */
 } pv_pg;
 
 #define PQ(s) ((pv_pg *)(s))

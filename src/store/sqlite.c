@@ -186,6 +186,8 @@ static void sq_close(pv_store *s)
 	for (i = 0; i < ST__COUNT; i++)
 		sqlite3_finalize(q->st[i]);
 	sqlite3_close(q->db);
+	if (q->job[0] != '\0' && q->job_fd >= 0)
+		close(q->job_fd);   /* releases the job's flock */
 	free(q);
 }
 
@@ -505,4 +507,7 @@ const pv_store_ops pv_store_sqlite_ops = {
 	.record_count_subjects = sq_record_count_subjects,
 	.tally_add = sq_tally_add,
 	.tally_each = sq_tally_each,
+	.hold_lock = sq_hold_lock,
+	.job_lock = sq_job_lock,
+	.job_unlock = sq_job_unlock,
 };

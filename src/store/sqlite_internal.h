@@ -35,6 +35,10 @@ typedef struct {
 	 * sqlite3_total_changes64() when it began */
 	int sync_normal;
 	int64_t changes0;
+	/* the job lock this handle holds (pv_store_job_lock): its name ("" = none) and the
+	 * descriptor of the flock'ed file beside the database */
+	char job[65];
+	int job_fd;
 } pv_sqlite;
 
 #define Q(s) ((pv_sqlite *)(s))
@@ -167,6 +171,10 @@ int sq_record_delete_refs(pv_store *s, const pv_store_record_ref *refs, size_t n
 int sq_record_count_subjects(pv_store *s, const char (*ids)[PV_ID_LEN + 1], size_t n, int64_t *counts);
 int sq_tally_add(pv_store *s, const char *category, const char *purpose, const char *source,
 		 pv_time month, int64_t count);
+/* Sweep locks (sqlite_retention.c): holds need no lock under BEGIN IMMEDIATE; job locks are flocks. */
+int sq_hold_lock(pv_store *s);
+int sq_job_lock(pv_store *s, const char *name, int *acquired);
+int sq_job_unlock(pv_store *s, const char *name);
 int sq_tally_each(pv_store *s,
 		  int (*cb)(const char *category, const char *purpose, const char *source,
 			    pv_time month, int64_t count, void *payload),

@@ -1,7 +1,7 @@
 /*
  * The SQLite backend's retention operations (store.h, "retention"): legal
  * holds, the walk over expired records, deletion by reference, per-subject
- * counts and the anonymized tallies.
+ * counts and the anonymized tallies; and the sweep's locks (at the end).
  *
  * These statements are prepared per call rather than cached on the handle:
  * every one of them runs once per sweep batch (thousands of rows) or per
@@ -11,9 +11,14 @@
  *
  * Messages name the operation and the table, never a bound value.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include "core/error.h"
 #include "store/sqlite_internal.h"
@@ -371,4 +376,74 @@ int sq_tally_each(pv_store *s,
 		ret = fail(what, rc);
 	sqlite3_finalize(st);
 	return ret;
+}
+
+/* ---- sweep locks -------------------------------------------------------------------------- */
+
+/* BEGIN IMMEDIATE holds the database's one write lock: no hold can be created or released meanwhile. */
+int sq_hold_lock(pv_store *s)
+{
+	(void)s;
+	return 0;
+}
+
+/*
+ * A job lock across transactions: flock(LOCK_EX | LOCK_NB) on "<database>-<name>.lock"
+ * beside the database file. Chosen over a lease row in meta: the kernel releases
+ * an flock when its holder dies (kill -9, a crash), so there is no stale lease to
+ * wait out and no clock involved, and taking it writes nothing to the database.
+ * flock belongs to the open file description, so two handles of one process
+ * exclude each other as two processes do. The file is created 0600 (O_NOFOLLOW)
+ * and left in place: deleting it while a sweep holds it would let a second one in.
+ * An in-memory or temporary database (no file name) has no other user: granted.
+ */
+int sq_job_lock(pv_store *s, const char *name, int *acquired)
+{
+	pv_sqlite *q = Q(s);
+	const char *db = sqlite3_db_filename(q->db, "main");
+	char path[4096];
+	int fd, n;
+
+	*acquired = 0;
+	if (q->job[0] != '\0')
+		return pv_error_set(PV_EINVAL, "store: lock job: this handle already holds a job lock");
+	if (db == NULL || db[0] == '\0') {
+		q->job_fd = -1;
+		snprintf(q->job, sizeof(q->job), "%s", name);
+		*acquired = 1;
+		return 0;
+	}
+	n = snprintf(path, sizeof(path), "%s-%s.lock", db, name);
+	if (n < 0 || (size_t)n >= sizeof(path))
+		return pv_error_set(PV_ELIMIT, "store: lock job: the database path is too long");
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return pv_error_set(PV_EIO, "store: lock job: cannot open the lock file beside the database: %s",
+				    strerror(errno));
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		int e = errno;
+
+		close(fd);
+		if (e == EWOULDBLOCK)
+			return 0;   /* another handle holds it */
+		return pv_error_set(PV_EIO, "store: lock job: flock: %s", strerror(e));
+	}
+	q->job_fd = fd;
+	snprintf(q->job, sizeof(q->job), "%s", name);
+	*acquired = 1;
+	return 0;
+}
+
+/* Closing the descriptor releases the flock (nothing else refers to its open file description). */
+int sq_job_unlock(pv_store *s, const char *name)
+{
+	pv_sqlite *q = Q(s);
+
+	if (q->job[0] == '\0' || strcmp(q->job, name) != 0)
+		return pv_error_set(PV_EINVAL, "store: unlock job: this handle does not hold that lock");
+	if (q->job_fd >= 0)
+		close(q->job_fd);
+	q->job_fd = -1;
+	q->job[0] = '\0';
+	return 0;
 }

@@ -294,6 +294,41 @@ int pv_store_record_delete_refs(pv_store *s, const pv_store_record_ref *refs, si
 /* counts[i] = records still held for subject ids[i], for i < n. */
 int pv_store_record_count_subjects(pv_store *s, const char (*ids)[PV_ID_LEN + 1], size_t n, int64_t *counts);
 
+/*
+ * Freeze the legal holds for the rest of the transaction (a sweep batch, before it
+ * reads the holds and walks the expired records): until commit or rollback no other
+ * transaction can create or release a hold, so a hold is committed either before the
+ * batch (and obeyed by its walk) or after it. Inside a transaction only.
+ *   PostgreSQL: LOCK TABLE legal_holds IN SHARE MODE, which hold creation and release
+ *               (ROW EXCLUSIVE) wait for. Take it before the transaction's first audit
+ *               append: the lock order is legal_holds, then the audit lock (hold creation
+ *               writes the hold, then its audit entry), so the two cannot deadlock.
+ *   SQLite:     nothing to do: BEGIN IMMEDIATE already holds the one write lock.
+ */
+int pv_store_hold_lock(pv_store *s);
+
+/*
+ * A named job lock held by this HANDLE across transactions, for a job of many
+ * transactions that must not run twice at once in any process (a retention
+ * sweep: "retention.sweep"). Outside a transaction. *acquired = 1 if this handle
+ * now holds it, 0 if another handle (this process or another) does; never waits.
+ * A handle holds at most one job lock; release it with pv_store_job_unlock
+ * (closing the handle or the death of the process releases it too).
+ *   PostgreSQL: a session-level advisory lock on the handle's connection
+ *               (pg_try_advisory_lock(hashtextextended('privault:' || name, 0)), the
+ *               key pv_store_try_lock uses, so the two exclude each other). A lost
+ *               connection loses the lock: the handle then refuses to reconnect
+ *               until pv_store_job_unlock, so the job stops (PV_ESTORE) instead of
+ *               going on unlocked.
+ *   SQLite:     flock(LOCK_EX | LOCK_NB) on the file "<database>-<name>.lock"
+ *               beside the database (mode 0600, created on first use, left in
+ *               place); an in-memory database always grants it.
+ * `name`: 1..64 bytes of [a-z0-9_.-].
+ */
+int pv_store_job_lock(pv_store *s, const char *name, int *acquired);
+/* Release the job lock `name` of this handle (0 also when the connection that held it is gone). */
+int pv_store_job_unlock(pv_store *s, const char *name);
+
 /* Anonymized tallies: de-identified counts of removed records, no subject_id (not a subject's row). */
 int pv_store_tally_add(pv_store *s, const char *category, const char *purpose, const char *source,
 		       pv_time month, int64_t count);   /* adds to the row's count, creating it at 0 */

@@ -142,3 +142,45 @@ int pv_store_tally_each(pv_store *s,
 	HAS_OP(s, tally_each);
 	return s->ops->tally_each(s, cb, payload);
 }
+
+/* ---- sweep locks: the holds frozen in a batch; a job lock across a whole sweep ---- */
+
+/* A job name: 1..64 bytes of [a-z0-9_.-] (it becomes part of a file name on SQLite). */
+static int job_name_ok(const char *p)
+{
+	size_t n;
+
+	if (!str_ok(p, 64) || p[0] == '.')
+		return 0;
+	for (n = 0; p[n] != '\0'; n++)
+		if (!((p[n] >= 'a' && p[n] <= 'z') || (p[n] >= '0' && p[n] <= '9') || p[n] == '_' ||
+		      p[n] == '.' || p[n] == '-'))
+			return 0;
+	return 1;
+}
+
+int pv_store_hold_lock(pv_store *s)
+{
+	CHECK(s != NULL, "no store");
+	CHECK(s->in_tx, "only inside a transaction");
+	HAS_OP(s, hold_lock);
+	return s->ops->hold_lock(s);
+}
+
+int pv_store_job_lock(pv_store *s, const char *name, int *acquired)
+{
+	CHECK(s != NULL && acquired != NULL, "missing argument");
+	*acquired = 0;
+	CHECK(job_name_ok(name), "name: expected 1..64 bytes of [a-z0-9_.-]");
+	CHECK(!s->in_tx, "only outside a transaction");
+	HAS_OP(s, job_lock);
+	return s->ops->job_lock(s, name, acquired);
+}
+
+int pv_store_job_unlock(pv_store *s, const char *name)
+{
+	CHECK(s != NULL, "no store");
+	CHECK(job_name_ok(name), "name: expected 1..64 bytes of [a-z0-9_.-]");
+	HAS_OP(s, job_unlock);
+	return s->ops->job_unlock(s, name);
+}

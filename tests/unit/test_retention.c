@@ -3,7 +3,8 @@
  * the sweeper (delete and anonymize per the rule of the record's policy
  * version, tallies, erasure of subjects left with nothing, one audit entry
  * per subject and action), dry runs that write nothing, holds by subject,
- * category and time range, restricted subjects, batches, and store rows.
+ * category and time range, restricted subjects, batches, one sweep at a time
+ * (the sweep lock), and store rows.
  * Each test gets a fresh vault initialized with tests/data/retention-policy.yaml.
  */
 #include <stdarg.h>
@@ -639,6 +640,75 @@ static void test_sweep_args(void **state)
 	assert_string_equal(pv_retention_action_name(PV_RETAIN_DELETE), "delete");
 }
 
+/*
+ * One sweep at a time: while another handle (here a second vault handle on the
+ * same vault.db, as another process would) holds the sweep lock, a real sweep
+ * returns PV_SWEEP_SKIPPED having done nothing (no record gone, no audit entry);
+ * a dry run takes no lock; once the holder releases it, or closes its handle,
+ * the sweep runs, and it releases the lock at its end.
+ */
+static void test_sweep_lock(void **state)
+{
+	fixture *f = *state;
+	pv_sweep_options o = { 0, 0, 0 };
+	pv_sweep_report *r = NULL;
+	pv_vault *other = NULL;
+	pv_store *s;
+	people p;
+	int64_t before;
+	int got = -1;
+
+	populate(f->v, &p);
+	pv_clock_set(T0 + 40 * DAY);
+	assert_int_equal(pv_vault_open(&other, f->dir, NULL), 0);
+	s = pv_vault_store(other);
+	assert_int_equal(pv_store_job_lock(s, "retention.sweep", &got), 0);
+	assert_int_equal(got, 1);
+	assert_int_equal(pv_store_job_lock(s, "retention.sweep", &got), PV_EINVAL);   /* one per handle */
+	assert_int_equal(pv_store_job_lock(s, "Bad/Name", &got), PV_EINVAL);
+	assert_int_equal(pv_store_job_unlock(s, "another.job"), PV_EINVAL);           /* not held */
+
+	before = audit_len(f->v);
+	assert_int_equal(pv_retention_sweep(f->v, &ADMIN, &o, &r), PV_SWEEP_SKIPPED);
+	assert_non_null(r);
+	assert_int_equal(r->skipped, 1);
+	assert_int_equal(r->deleted + r->anonymized + r->subjects_erased + r->batches, 0);
+	pv_sweep_report_free(r);
+	assert_int_equal(records(f->v), 5);
+	assert_int_equal(audit_len(f->v), before);
+	/* the holder's own handle finds it taken too (a second flock on another descriptor) */
+	assert_int_equal(pv_store_job_lock(pv_vault_store(f->v), "retention.sweep", &got), 0);
+	assert_int_equal(got, 0);
+	/* a dry run reads only: no lock */
+	r = sweep(f->v, 1, 0, 0);
+	assert_int_equal(r->skipped, 0);
+	assert_int_equal(r->deleted + r->anonymized, 3);
+	pv_sweep_report_free(r);
+
+	assert_int_equal(pv_store_job_unlock(s, "retention.sweep"), 0);
+	r = sweep(f->v, 0, 0, 0);
+	assert_int_equal(r->skipped, 0);
+	assert_int_equal(r->deleted + r->anonymized, 3);
+	pv_sweep_report_free(r);
+	assert_int_equal(records(f->v), 2);
+
+	/* the sweep released it; a handle closed while holding it releases it too */
+	assert_int_equal(pv_store_job_lock(s, "retention.sweep", &got), 0);
+	assert_int_equal(got, 1);
+	pv_vault_close(other);
+	r = sweep(f->v, 0, 0, 0);
+	assert_int_equal(r->skipped, 0);
+	pv_sweep_report_free(r);
+	verify_audit(f->v);
+
+	/* freezing the holds is for a transaction only */
+	assert_int_equal(pv_store_hold_lock(pv_vault_store(f->v)), PV_EINVAL);
+	assert_int_equal(pv_store_begin(pv_vault_store(f->v)), 0);
+	assert_int_equal(pv_store_hold_lock(pv_vault_store(f->v)), 0);
+	assert_int_equal(pv_store_job_lock(pv_vault_store(f->v), "retention.sweep", &got), PV_EINVAL);
+	assert_int_equal(pv_store_rollback(pv_vault_store(f->v)), 0);
+}
+
 /* The store's expired walk: order, range, limit; delete_refs counts what existed. */
 static void test_store_expired(void **state)
 {
@@ -684,6 +754,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_sweep_batches, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sweep_same_expiry, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sweep_args, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sweep_lock, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_expired, setup, teardown),
 	};
 
