@@ -260,7 +260,7 @@ static void test_gpp_tcfeuv2(void **state)
 static void test_gpp_errors(void **state)
 {
 	pv_gpp g;
-	char hdr[512], s[256];
+	char hdr[512], s[520];
 	(void)state;
 	assert_error(decode(&g, ""), PV_EINVAL, "empty", NULL);
 	pv_gpp_clear(&g);
