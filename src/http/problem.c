@@ -10,14 +10,24 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "core/error.h"
 #include "http/internal.h"
+
+/* Wipe and free a raw body (it may hold personal data: record reads). */
+static void pv_http_raw_free(pv_http_response *res)
+{
+	if (res->raw != NULL)
+		sodium_memzero(res->raw, res->raw_len);
+	free(res->raw);
+}
 
 int pv_http_json(pv_http_response *res, int status, json_t *body)
 {
 	if (res->body != NULL)
 		json_decref(res->body);
-	free(res->raw);
+	pv_http_raw_free(res);
 	res->raw = NULL;
 	res->raw_len = 0;
 	res->status = status;
@@ -118,7 +128,7 @@ int pv_http_problem_denied(pv_http_response *res, pv_reason reason)
 void pv_http_response_reset(pv_http_response *res)
 {
 	json_decref(res->body);
-	free(res->raw);
+	pv_http_raw_free(res);
 	memset(res, 0, sizeof(*res));
 	res->decision = -1;
 }

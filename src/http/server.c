@@ -189,7 +189,27 @@ static void add_header(struct MHD_Response *r, const char *k, const char *v)
 	MHD_add_response_header(r, k, v);
 }
 
-/* Serialize and queue c->res; records status, bytes and latency. */
+/* A response body handed to MHD: wiped and freed once MHD is done with it. */
+typedef struct {
+	char *p;
+	size_t len;
+} sent_body;
+
+/* MHD's free callback for a body (any answer may hold personal data: record reads, exports). */
+static void sent_body_free(void *cls)
+{
+	sent_body *b = cls;
+
+	if (b->p != NULL)
+		sodium_memzero(b->p, b->len);
+	free(b->p);
+	free(b);
+}
+
+/*
+ * Serialize and queue c->res; records status, bytes and latency. A raw body
+ * is handed to MHD as it is (not copied); every body is wiped after sending.
+ */
 static enum MHD_Result send_response(req_ctx *c)
 {
 	struct MHD_Response *r;
@@ -197,18 +217,33 @@ static enum MHD_Result send_response(req_ctx *c)
 	char *out = NULL, num[24];
 	size_t len = 0;
 	enum MHD_Result ret;
+	sent_body *b;
 
 	if (c->res.status == 0)
 		pv_http_problem(&c->res, 500, "internal", "Internal error", "no response was produced");
-	if (pv_http_response_serialize(&c->res, &out, &len, &ctype) < 0) {
+	if (c->res.raw != NULL) {   /* take it over */
+		out = c->res.raw;
+		len = c->res.raw_len;
+		ctype = c->res.content_type != NULL ? c->res.content_type : "application/octet-stream";
+		c->res.raw = NULL;
+		c->res.raw_len = 0;
+	} else if (pv_http_response_serialize(&c->res, &out, &len, &ctype) < 0) {
 		pv_http_response_reset(&c->res);
 		pv_http_problem(&c->res, 500, "internal", "Internal error", "the response could not be encoded");
 		if (pv_http_response_serialize(&c->res, &out, &len, &ctype) < 0)
 			return MHD_NO;
 	}
-	r = MHD_create_response_from_buffer(len, out, MHD_RESPMEM_MUST_FREE);
-	if (r == NULL) {
+	if ((b = malloc(sizeof(*b))) == NULL) {
+		if (out != NULL)
+			sodium_memzero(out, len);
 		free(out);
+		return MHD_NO;
+	}
+	b->p = out;
+	b->len = len;
+	r = MHD_create_response_from_buffer_with_free_callback_cls(len, out, sent_body_free, b);
+	if (r == NULL) {
+		sent_body_free(b);
 		return MHD_NO;
 	}
 	if (len > 0 || c->res.status != 204)
