@@ -260,7 +260,7 @@ static void test_gpp_tcfeuv2(void **state)
 static void test_gpp_errors(void **state)
 {
 	pv_gpp g;
-	char hdr[512], s[520];
+	char s[520], hdr[sizeof(s) + 8], two[sizeof(hdr) + 4];
 	(void)state;
 	assert_error(decode(&g, ""), PV_EINVAL, "empty", NULL);
 	pv_gpp_clear(&g);
@@ -320,13 +320,13 @@ static void test_gpp_errors(void **state)
 	/* header: id over the limit */
 	static const unsigned big[] = { 4095 };
 	assert_int_equal(pv_gpp_header_encode(hdr, sizeof(hdr), big, 1), 0);
-	snprintf(s, sizeof(s), "%s~x", hdr);
-	assert_int_equal(decode(&g, s), 0);
+	snprintf(two, sizeof(two), "%s~x", hdr);
+	assert_int_equal(decode(&g, two), 0);
 	assert_string_equal(g.sections[0].name, "unknown");
 	pv_gpp_clear(&g);
 	bits_to_b64(hdr, sizeof(hdr), "000011 000001 000000000001 0 00000000000000000011");  /* id 6765 */
-	snprintf(s, sizeof(s), "%s~x", hdr);
-	assert_error(decode(&g, s), PV_ELIMIT, "over 4095", NULL);
+	snprintf(two, sizeof(two), "%s~x", hdr);
+	assert_error(decode(&g, two), PV_ELIMIT, "over 4095", NULL);
 	pv_gpp_clear(&g);
 
 	/* too long */
