@@ -121,6 +121,12 @@ struct pv_store_ops {
 			  void *payload);
 	int (*table_insert)(pv_store *s, const char *table, const char *const *cols,
 			    const pv_store_value *vals, size_t n);
+	/* Portable statements (store.h pv_store_exec / pv_store_query): cb NULL = no rows expected;
+	 * *changes (may be NULL) = rows changed. Arguments checked by store.c. */
+	int (*sql)(pv_store *s, const char *what, const char *sql, const pv_store_value *params, size_t n,
+		   int64_t *changes,
+		   int (*cb)(const char *const *cols, const pv_store_value *vals, size_t ncols, void *payload),
+		   void *payload);
 	/* API keys (store.h; appended by the HTTP server engineer, issue 3). */
 	int (*apikey_insert)(pv_store *s, const pv_store_apikey *k);
 	int (*apikey_get)(pv_store *s, const char *id, pv_store_apikey *out);

@@ -779,6 +779,7 @@ const pv_store_ops pv_store_postgres_ops = {
 	.table_count = pg_table_count,
 	.table_each = pg_table_each,
 	.table_insert = pg_table_insert,
+	.sql = pg_sql,
 	.apikey_insert = pg_apikey_insert,
 	.apikey_get = pg_apikey_get,
 	.apikey_each = pg_apikey_each,

@@ -84,6 +84,10 @@ int pg_get_text(const PGresult *r, int row, int col, char *out, size_t size);   
 int pg_get_blob(const PGresult *r, int row, int col, uint8_t *out, size_t len);  /* 0 or -1 wrong length */
 
 /* The row operations of postgres_rows.c, for the ops table in postgres.c (see backend.h). */
+int pg_sql(pv_store *s, const char *what, const char *sql, const pv_store_value *params, size_t n,
+	   int64_t *changes,
+	   int (*cb)(const char *const *cols, const pv_store_value *vals, size_t ncols, void *payload),
+	   void *payload);
 int pg_meta_get(pv_store *s, const char *key, char *out, size_t size);
 int pg_meta_set(pv_store *s, const char *key, const char *value);
 int pg_policy_insert(pv_store *s, const char *hash, const char *yaml, size_t len,

@@ -211,3 +211,111 @@ int pg_table_insert(pv_store *s, const char *table, const char *const *cols, con
 				    table);
 	return pv_error_set(PV_ESTORE, "store: insert into %s: SQLSTATE %s", table, state);
 }
+
+/* ---- portable statements (store.h pv_store_exec / pv_store_query) ---- */
+
+/* `sql` with each `?` outside string literals renumbered $1, $2 ...; malloc'd, or NULL. */
+static char *renumber(const char *sql, size_t *nparams)
+{
+	size_t len = strlen(sql), n = 0, o = 0;
+	char *out = malloc(len * 4 + 1);   /* "?" -> "$32" at most */
+	int quoted = 0;
+
+	if (out == NULL)
+		return NULL;
+	for (; *sql != '\0'; sql++) {
+		if (*sql == '\'')
+			quoted = !quoted;
+		if (*sql == '?' && !quoted)
+			o += (size_t)sprintf(out + o, "$%zu", ++n);
+		else
+			out[o++] = *sql;
+	}
+	out[o] = '\0';
+	*nparams = n;
+	return out;
+}
+
+int pg_sql(pv_store *s, const char *what, const char *sql, const pv_store_value *params, size_t n,
+	   int64_t *changes,
+	   int (*cb)(const char *const *cols, const pv_store_value *vals, size_t ncols, void *payload),
+	   void *payload)
+{
+	pv_pg *q = PQ(s);
+	char num[PV_STORE_MAX_PARAMS][24];
+	const char *pv[PV_STORE_MAX_PARAMS];
+	int len[PV_STORE_MAX_PARAMS], fmt[PV_STORE_MAX_PARAMS];
+	const char *cols[PV_STORE_MAX_COLS];
+	pv_store_value vals[PV_STORE_MAX_COLS];
+	size_t i, want = 0;
+	char *text = renumber(sql, &want);
+	PGresult *r = NULL;
+	int rc = 0, ncols, c;
+
+	if (text == NULL)
+		return pv_error_set(PV_ENOMEM, "store: %s: out of memory", what);
+	if (want != n) {
+		free(text);
+		return pv_error_set(PV_EINVAL, "store: %s: %zu placeholders, %zu values", what, want, n);
+	}
+	for (i = 0; i < n; i++) {
+		const pv_store_value *v = &params[i];
+
+		if (v->len > INT32_MAX) {
+			free(text);
+			return pv_error_set(PV_ELIMIT, "store: %s: value %zu larger than 2 GiB", what, i + 1);
+		}
+		len[i] = (int)v->len;
+		fmt[i] = 1;
+		if (v->type == PV_STORE_INT) {
+			snprintf(num[i], sizeof(num[i]), "%lld", (long long)v->i);
+			pv[i] = num[i];
+			fmt[i] = 0;
+		} else if (v->type == PV_STORE_NULL) {
+			pv[i] = NULL;
+		} else if (v->type == PV_STORE_TEXT) {
+			/* text in text format: binary text would need its length and no NUL anyway */
+			pv[i] = v->len > 0 ? (const char *)v->p : "";
+		} else {
+			pv[i] = v->len > 0 ? (const char *)v->p : "";
+		}
+	}
+	if (PQstatus(q->conn) != CONNECTION_OK && !q->in_tx)
+		PQreset(q->conn);
+	r = PQexecParams(q->conn, text, (int)n, NULL, pv, len, fmt, 1);
+	free(text);
+	{
+		ExecStatusType st = r != NULL ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+		const char *state = r != NULL ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+
+		if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
+			if (state != NULL && strcmp(state, "23505") == 0)
+				rc = pv_error_set(PV_EEXISTS, "store: %s: key already exists", what);
+			else if (state == NULL || PQstatus(q->conn) != CONNECTION_OK)
+				rc = pv_error_set(PV_ESTORE, "store: %s: PostgreSQL unavailable (connection lost)", what);
+			else
+				rc = pv_error_set(PV_ESTORE, "store: %s: SQLSTATE %s", what, state);
+			PQclear(r);
+			return rc;
+		}
+	}
+	if (changes != NULL) {
+		const char *t = PQcmdTuples(r);
+
+		*changes = PQnfields(r) == 0 && t != NULL && t[0] != '\0' ? strtoll(t, NULL, 10) : 0;
+	}
+	ncols = PQnfields(r);
+	if (ncols > PV_STORE_MAX_COLS) {
+		PQclear(r);
+		return pv_error_set(PV_ESTORE, "store: %s: more than %d columns", what, PV_STORE_MAX_COLS);
+	}
+	for (c = 0; c < ncols; c++)
+		cols[c] = PQfname(r, c);
+	for (c = 0; cb != NULL && c < PQntuples(r) && rc == 0; c++) {
+		rc = row_values(r, c, ncols, vals, what);
+		if (rc == 0)
+			rc = cb(cols, vals, (size_t)ncols, payload);
+	}
+	PQclear(r);
+	return rc;
+}

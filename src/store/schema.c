@@ -148,11 +148,23 @@ static const char *const migration_3[] = {
 	NULL
 };
 
+/*
+ * Migrations 4-6 are written by the modules that own their tables, in files of
+ * their own under src/store/ (schema_<module>.c); they reach them only through
+ * pv_store_exec / pv_store_query (store.h, portable statements).
+ */
+extern const char *const pv_migration_consent[];   /* schema_consent.c (issue 5) */
+extern const char *const pv_migration_rights[];    /* schema_rights.c (issue 6: requests, outbox) */
+extern const char *const pv_migration_fulfil[];    /* schema_fulfil.c (issue 6: disclosures, webhooks) */
+
 static const pv_migration migrations[] = {
 	{ 1, "core: meta, policy versions, subjects, identifiers, keys, records, suppression, audit",
 	  migration_1 },
 	{ 2, "server: api_keys (hashes of API key secrets, roles, grants)", migration_2 },
 	{ 3, "retention: legal_holds, retention_tally (anonymized counts)", migration_3 },
+	{ 4, "consent: the consent ledger", pv_migration_consent },
+	{ 5, "rights: data-subject requests, verification codes, the outbox", pv_migration_rights },
+	{ 6, "rights fulfilment: disclosures, recipient notifications", pv_migration_fulfil },
 };
 #define N_MIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
 

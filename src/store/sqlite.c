@@ -185,6 +185,7 @@ static void sq_close(pv_store *s)
 
 	for (i = 0; i < ST__COUNT; i++)
 		sqlite3_finalize(q->st[i]);
+	sq_sql_finalize(q);
 	sqlite3_close(q->db);
 	if (q->job[0] != '\0' && q->job_fd >= 0)
 		close(q->job_fd);   /* releases the job's flock */
@@ -493,6 +494,7 @@ const pv_store_ops pv_store_sqlite_ops = {
 	.table_count = sq_table_count,
 	.table_each = sq_table_each,
 	.table_insert = sq_table_insert,
+	.sql = sq_sql,
 	.apikey_insert = sq_apikey_insert,
 	.apikey_get = sq_apikey_get,
 	.apikey_each = sq_apikey_each,

@@ -39,9 +39,23 @@ typedef struct {
 	 * descriptor of the flock'ed file beside the database */
 	char job[65];
 	int job_fd;
+	/* pv_store_query/exec (portable statements): prepared statements cached by the address of
+	 * their SQL text (a string constant), filled in order, finalized at close */
+	struct {
+		const char *sql;
+		sqlite3_stmt *st;
+		int busy;   /* stepping now (a nested use of the same SQL prepares a one-off) */
+	} qcache[64];
 } pv_sqlite;
 
 #define Q(s) ((pv_sqlite *)(s))
+
+/* sqlite_table.c: portable statements (store.h pv_store_query / pv_store_exec). */
+int sq_sql(pv_store *s, const char *what, const char *sql, const pv_store_value *params, size_t n,
+	   int64_t *changes,
+	   int (*cb)(const char *const *cols, const pv_store_value *vals, size_t ncols, void *payload),
+	   void *payload);
+void sq_sql_finalize(pv_sqlite *q);
 
 /* Map an SQLite result code for statement `id` to PV_EEXISTS (unique key taken) or PV_ESTORE. */
 int sq_fail(int id, int rc);

@@ -46,6 +46,42 @@ int sq_table_count(pv_store *s, const char *table, int64_t *out)
 	return rc == SQLITE_ROW ? 0 : table_fail("count", table, rc);
 }
 
+/* The values of the current row of `st` (n columns); PV_ESTORE on a REAL (the schema has none). */
+static int row_values(sqlite3_stmt *st, int n, pv_store_value *vals, const char *what)
+{
+	int i;
+
+	for (i = 0; i < n; i++) {
+		pv_store_value *v = &vals[i];
+
+		memset(v, 0, sizeof(*v));
+		switch (sqlite3_column_type(st, i)) {
+		case SQLITE_INTEGER:
+			v->type = PV_STORE_INT;
+			v->i = sqlite3_column_int64(st, i);
+			break;
+		case SQLITE_TEXT:
+			v->type = PV_STORE_TEXT;
+			v->p = sqlite3_column_text(st, i);
+			v->len = (size_t)sqlite3_column_bytes(st, i);
+			break;
+		case SQLITE_BLOB:
+			v->type = PV_STORE_BLOB;
+			v->p = sqlite3_column_blob(st, i);
+			v->len = (size_t)sqlite3_column_bytes(st, i);
+			if (v->p == NULL)
+				v->p = (const uint8_t *)"";
+			break;
+		case SQLITE_NULL:
+			break;
+		default:
+			return pv_error_set(PV_ESTORE, "store: %s: unexpected REAL in column %s", what,
+					    sqlite3_column_name(st, i));
+		}
+	}
+	return 0;
+}
+
 int sq_table_each(pv_store *s, const char *table,
 		  int (*cb)(const char *const *cols, const pv_store_value *vals, size_t n, void *payload),
 		  void *payload)
@@ -68,36 +104,7 @@ int sq_table_each(pv_store *s, const char *table,
 	for (i = 0; i < n; i++)
 		cols[i] = sqlite3_column_name(st, i);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		for (i = 0; i < n; i++) {
-			pv_store_value *v = &vals[i];
-
-			memset(v, 0, sizeof(*v));
-			switch (sqlite3_column_type(st, i)) {
-			case SQLITE_INTEGER:
-				v->type = PV_STORE_INT;
-				v->i = sqlite3_column_int64(st, i);
-				break;
-			case SQLITE_TEXT:
-				v->type = PV_STORE_TEXT;
-				v->p = sqlite3_column_text(st, i);
-				v->len = (size_t)sqlite3_column_bytes(st, i);
-				break;
-			case SQLITE_BLOB:
-				v->type = PV_STORE_BLOB;
-				v->p = sqlite3_column_blob(st, i);
-				v->len = (size_t)sqlite3_column_bytes(st, i);
-				if (v->p == NULL)
-					v->p = (const uint8_t *)"";
-				break;
-			case SQLITE_NULL:
-				break;
-			default:
-				ret = pv_error_set(PV_ESTORE, "store: read %s: unexpected REAL in column %s",
-						   table, cols[i]);
-				goto done;
-			}
-		}
-		if ((ret = cb(cols, vals, (size_t)n, payload)) != 0)
+		if ((ret = row_values(st, n, vals, table)) != 0 || (ret = cb(cols, vals, (size_t)n, payload)) != 0)
 			goto done;
 	}
 	if (rc != SQLITE_DONE)
@@ -105,6 +112,20 @@ int sq_table_each(pv_store *s, const char *table,
 done:
 	sqlite3_finalize(st);
 	return ret;
+}
+
+/* Bind value `v` as parameter c (1-based). */
+static int bind_value(sqlite3_stmt *st, int c, const pv_store_value *v)
+{
+	if (v->len > INT_MAX)
+		return SQLITE_TOOBIG;
+	if (v->type == PV_STORE_INT)
+		return sqlite3_bind_int64(st, c, v->i);
+	if (v->type == PV_STORE_TEXT)
+		return sqlite3_bind_text(st, c, v->len ? (const char *)v->p : "", (int)v->len, SQLITE_STATIC);
+	if (v->type == PV_STORE_BLOB)
+		return sq_bind_blob(st, c, v->p, v->len);
+	return sqlite3_bind_null(st, c);
 }
 
 int sq_table_insert(pv_store *s, const char *table, const char *const *cols, const pv_store_value *vals,
@@ -123,23 +144,100 @@ int sq_table_insert(pv_store *s, const char *table, const char *const *cols, con
 		off += (size_t)snprintf(sql + off, sizeof(sql) - off, "%s?", i ? ", " : "");
 	snprintf(sql + off, sizeof(sql) - off, ")");
 	rc = sqlite3_prepare_v2(Q(s)->db, sql, -1, &st, NULL);
-	for (i = 0; i < n && rc == SQLITE_OK; i++) {
-		const pv_store_value *v = &vals[i];
-		int c = (int)i + 1;
-
-		if (v->len > INT_MAX)
-			rc = SQLITE_TOOBIG;
-		else if (v->type == PV_STORE_INT)
-			rc = sqlite3_bind_int64(st, c, v->i);
-		else if (v->type == PV_STORE_TEXT)
-			rc = sqlite3_bind_text(st, c, v->len ? (const char *)v->p : "", (int)v->len, SQLITE_STATIC);
-		else if (v->type == PV_STORE_BLOB)
-			rc = sq_bind_blob(st, c, v->p, v->len);
-		else
-			rc = sqlite3_bind_null(st, c);
-	}
+	for (i = 0; i < n && rc == SQLITE_OK; i++)
+		rc = bind_value(st, (int)i + 1, &vals[i]);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	return rc == SQLITE_DONE ? 0 : table_fail("insert into", table, rc);
+}
+
+/* ---- portable statements (store.h pv_store_exec / pv_store_query) ---- */
+
+#define QCACHE_N (sizeof(((pv_sqlite *)0)->qcache) / sizeof(((pv_sqlite *)0)->qcache[0]))
+
+void sq_sql_finalize(pv_sqlite *q)
+{
+	size_t i;
+
+	for (i = 0; i < QCACHE_N && q->qcache[i].sql != NULL; i++)
+		sqlite3_finalize(q->qcache[i].st);
+}
+
+static int sql_fail(const char *what, int rc)
+{
+	return pv_error_set(rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY ? PV_EEXISTS :
+			    PV_ESTORE, "store: %s: %s", what, sqlite3_errstr(rc));
+}
+
+int sq_sql(pv_store *s, const char *what, const char *sql, const pv_store_value *params, size_t n,
+	   int64_t *changes,
+	   int (*cb)(const char *const *cols, const pv_store_value *vals, size_t ncols, void *payload),
+	   void *payload)
+{
+	pv_sqlite *q = Q(s);
+	const char *cols[PV_STORE_MAX_COLS];
+	pv_store_value vals[PV_STORE_MAX_COLS];
+	sqlite3_stmt *st = NULL;
+	size_t slot = QCACHE_N, i;
+	int rc = SQLITE_OK, ret = 0, ncols = 0, c;
+
+	for (i = 0; i < QCACHE_N && q->qcache[i].sql != NULL; i++)
+		if (q->qcache[i].sql == sql)
+			break;
+	if (i < QCACHE_N && q->qcache[i].sql == sql && !q->qcache[i].busy) {
+		slot = i;
+		st = q->qcache[i].st;
+	} else {
+		rc = sqlite3_prepare_v3(q->db, sql, -1, i < QCACHE_N && q->qcache[i].sql == NULL ?
+					SQLITE_PREPARE_PERSISTENT : 0, &st, NULL);
+		if (rc != SQLITE_OK)
+			return pv_error_set(PV_ESTORE, "store: %s: %s", what, sqlite3_errmsg(q->db));
+		if (i < QCACHE_N && q->qcache[i].sql == NULL) {
+			q->qcache[i].sql = sql;
+			q->qcache[i].st = st;
+			slot = i;
+		}
+	}
+	if (slot < QCACHE_N)
+		q->qcache[slot].busy = 1;
+	if ((size_t)sqlite3_bind_parameter_count(st) != n) {
+		ret = pv_error_set(PV_EINVAL, "store: %s: %d placeholders, %zu values", what,
+				   sqlite3_bind_parameter_count(st), n);
+		goto done;
+	}
+	for (i = 0; i < n && rc == SQLITE_OK; i++)
+		rc = bind_value(st, (int)i + 1, &params[i]);
+	if (rc != SQLITE_OK) {
+		ret = sql_fail(what, rc);
+		goto done;
+	}
+	ncols = sqlite3_column_count(st);
+	if (ncols > PV_STORE_MAX_COLS) {
+		ret = pv_error_set(PV_ESTORE, "store: %s: more than %d columns", what, PV_STORE_MAX_COLS);
+		goto done;
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (cb == NULL)
+			continue;
+		/* names after the step: a step may prepare the statement again (schema change) */
+		for (c = 0; c < ncols; c++)
+			cols[c] = sqlite3_column_name(st, c);
+		if ((ret = row_values(st, ncols, vals, what)) != 0 ||
+		    (ret = cb(cols, vals, (size_t)ncols, payload)) != 0)
+			goto done;
+	}
+	if (rc != SQLITE_DONE)
+		ret = sql_fail(what, rc);
+	else if (changes != NULL)
+		*changes = ncols == 0 ? sqlite3_changes64(q->db) : 0;
+done:
+	if (slot < QCACHE_N) {
+		sqlite3_reset(st);
+		sqlite3_clear_bindings(st);
+		q->qcache[slot].busy = 0;
+	} else {
+		sqlite3_finalize(st);
+	}
+	return ret;
 }

@@ -243,6 +243,53 @@ int pv_store_table_insert(pv_store *s, const char *table, const char *const *col
 	return s->ops->table_insert(s, table, cols, vals, n);
 }
 
+static int pv_store_statement(pv_store *s, const char *what, const char *sql, const pv_store_value *params, size_t n)
+{
+	size_t i;
+
+	CHECK(s != NULL && what != NULL && sql != NULL && (params != NULL || n == 0), "missing argument");
+	CHECK(n <= PV_STORE_MAX_PARAMS, "params: more than 32");
+	for (i = 0; i < n; i++)
+		CHECK(params[i].type == PV_STORE_NULL || params[i].type == PV_STORE_INT ||
+		      params[i].p != NULL || params[i].len == 0, "value: missing bytes");
+	return 0;
+}
+
+int pv_store_exec(pv_store *s, const char *what, const char *sql,
+		  const pv_store_value *params, size_t n, int64_t *changes)
+{
+	int rc = pv_store_statement(s, what, sql, params, n);
+
+	if (changes != NULL)
+		*changes = 0;
+	return rc != 0 ? rc : s->ops->sql(s, what, sql, params, n, changes, NULL, NULL);
+}
+
+int pv_store_query(pv_store *s, const char *what, const char *sql,
+		   const pv_store_value *params, size_t n,
+		   int (*cb)(const char *const *cols, const pv_store_value *vals, size_t ncols, void *payload),
+		   void *payload)
+{
+	int rc = pv_store_statement(s, what, sql, params, n);
+
+	CHECK(cb != NULL, "missing argument");
+	return rc != 0 ? rc : s->ops->sql(s, what, sql, params, n, NULL, cb, payload);
+}
+
+int pv_sv_get_text(const pv_store_value *v, char *out, size_t size)
+{
+	if (size == 0)
+		return -1;
+	out[0] = '\0';
+	if (v->type != PV_STORE_TEXT && v->type != PV_STORE_BLOB)
+		return 0;
+	if (v->len >= size || memchr(v->p, '\0', v->len) != NULL)
+		return -1;
+	memcpy(out, v->p, v->len);
+	out[v->len] = '\0';
+	return 0;
+}
+
 int pv_store_schema_version(pv_store *s, int64_t *out)
 {
 	CHECK(s != NULL && out != NULL, "missing argument");

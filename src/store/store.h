@@ -19,6 +19,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "crypto/crypto.h"
 #include "privault/audit.h"
@@ -27,7 +28,7 @@
 
 typedef struct pv_store pv_store;
 
-#define PV_STORE_SCHEMA_VERSION 3
+#define PV_STORE_SCHEMA_VERSION 6
 
 /* Open a store: "sqlite:/path/vault.db" or a plain path (SQLite); "postgres://..." / "postgresql://..."
  * (a libpq URI) or "postgres:KEY=VALUE ..." (a libpq conninfo) for PostgreSQL, whose database must
@@ -358,5 +359,67 @@ int pv_store_begin_relaxed(pv_store *s);
 int pv_store_last_commit_relaxed(const pv_store *s);
 /* Outside a transaction: make every commit of this handle so far durable. 0 or PV_ESTORE. */
 int pv_store_sync(pv_store *s);
+
+/* ---- portable statements (appended for the consent ledger and rights, issues 5 and 6) ----
+ * Modules above the store that own their tables (src/consent, src/rights) write their SQL
+ * once, in the subset SQLite and PostgreSQL share, and run it through these two calls
+ * instead of adding backend functions per query:
+ *   - placeholders are `?` (the PostgreSQL backend renumbers them $1, $2 ...); at most
+ *     PV_STORE_MAX_PARAMS; no `?` inside string literals;
+ *   - types: TEXT, BIGINT and {blob} columns only (PV_STORE_TEXT / INT / BLOB / NULL);
+ *     booleans are 0/1 BIGINT; times are BIGINT unix seconds;
+ *   - `sql` must be a string constant (static storage): backends cache the prepared
+ *     statement by its address; build no SQL from data;
+ *   - the sharding rule holds: a statement reads or writes rows of one subject
+ *     (WHERE subject_id = ?) or of no subject; never joins rows of two subjects;
+ *   - LIMIT n, ORDER BY, COUNT/SUM/MIN/MAX, INSERT ... ON CONFLICT (...) DO NOTHING /
+ *     DO UPDATE SET x = excluded.x are portable (SQLite >= 3.24); a bare `?` whose type
+ *     the statement does not fix (a select list) needs CAST(? AS BIGINT).
+ * After a failed statement inside a transaction, roll the transaction back: PostgreSQL
+ * refuses every later statement of it.
+ * Errors: PV_EEXISTS when a unique key is taken, else PV_ESTORE naming `what` (a short
+ * label such as "consent_events insert", never values). */
+#define PV_STORE_MAX_PARAMS 32
+
+/* Run a statement that returns no rows; *changes (may be NULL) = rows inserted, updated or deleted. */
+int pv_store_exec(pv_store *s, const char *what, const char *sql,
+		  const pv_store_value *params, size_t n, int64_t *changes);
+/* Run a query and visit each row (columns named as selected; values borrowed for the call; a
+ * non-zero return stops the walk and is returned). Outside a transaction PostgreSQL reads
+ * one consistent snapshot. */
+int pv_store_query(pv_store *s, const char *what, const char *sql,
+		   const pv_store_value *params, size_t n,
+		   int (*cb)(const char *const *cols, const pv_store_value *vals, size_t ncols, void *payload),
+		   void *payload);
+
+/* Value constructors for params (borrow their bytes). */
+static inline pv_store_value pv_sv_int(int64_t i)
+{
+	pv_store_value v = { PV_STORE_INT, i, NULL, 0 };
+	return v;
+}
+static inline pv_store_value pv_sv_text(const char *t)   /* NULL -> SQL NULL */
+{
+	pv_store_value v = { t != NULL ? PV_STORE_TEXT : PV_STORE_NULL, 0, (const uint8_t *)t,
+			     t != NULL ? strlen(t) : 0 };
+	return v;
+}
+static inline pv_store_value pv_sv_blob(const void *p, size_t len)
+{
+	pv_store_value v = { PV_STORE_BLOB, 0, (const uint8_t *)p, len };
+	return v;
+}
+static inline pv_store_value pv_sv_null(void)
+{
+	pv_store_value v = { PV_STORE_NULL, 0, NULL, 0 };
+	return v;
+}
+/* Read a column of a visited row: copy TEXT into out[size] ("" for NULL; -1 if too long, else 0). */
+int pv_sv_get_text(const pv_store_value *v, char *out, size_t size);
+/* INT value (0 for NULL). */
+static inline int64_t pv_sv_get_int(const pv_store_value *v)
+{
+	return v->type == PV_STORE_INT ? v->i : 0;
+}
 
 #endif

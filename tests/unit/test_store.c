@@ -1671,6 +1671,120 @@ static void test_bad_arguments(void **state)
 	assert_non_null(strstr(pv_error_last(), "identifier_insert"));
 }
 
+/* ---- portable statements (pv_store_exec / pv_store_query) -------------------------------- */
+
+static const char q_ins[] = "INSERT INTO meta (key, value) VALUES (?, ?)";
+static const char q_upd[] = "UPDATE meta SET value = ? WHERE key LIKE ?";
+static const char q_sel[] = "SELECT key, value, LENGTH(value) AS n FROM meta WHERE key LIKE ? ORDER BY key";
+static const char q_two[] = "SELECT CAST(? AS BIGINT) AS a";
+
+typedef struct {
+	pv_store *s;
+	const char *like;
+	int rows, nested;
+	char keys[4][48];
+	int64_t lens[4];
+} q_seen;
+
+static int q_row(const char *const *cols, const pv_store_value *v, size_t n, void *payload)
+{
+	q_seen *seen = payload;
+
+	assert_int_equal(n, 3);
+	assert_string_equal(cols[0], "key");
+	assert_string_equal(cols[2], "n");
+	assert_true(seen->rows < 4);
+	assert_int_equal(pv_sv_get_text(&v[0], seen->keys[seen->rows], sizeof(seen->keys[0])), 0);
+	seen->lens[seen->rows] = pv_sv_get_int(&v[2]);
+	seen->rows++;
+	if (seen->nested) {
+		/* the same statement again while the outer one is stepping */
+		q_seen inner = { .s = seen->s, .like = seen->like };
+		pv_store_value p = pv_sv_text(seen->like);
+
+		assert_int_equal(pv_store_query(seen->s, "meta nested", q_sel, &p, 1, q_row, &inner), 0);
+		assert_int_equal(inner.rows, 2);
+	}
+	return 0;
+}
+
+static int q_stop(const char *const *cols, const pv_store_value *v, size_t n, void *payload)
+{
+	(void)cols;
+	(void)n;
+	*(int64_t *)payload = pv_sv_get_int(&v[0]);
+	return 42;
+}
+
+static void test_portable_statements(void **state)
+{
+	fixture *f = *state;
+	pv_store_value p[2] = { pv_sv_text("q.one"), pv_sv_text("1") };
+	q_seen seen = { .s = f->s };
+	int64_t changes = -1, got = 0;
+	char small[3], k1[48], k2[48], k3[48], like[48];
+
+	/* keys of this run only: the PostgreSQL suite runs twice on one database */
+	snprintf(like, sizeof(like), "q%ld.%d.%%", (long)time(NULL), (int)getpid());
+	snprintf(k1, sizeof(k1), "%.*sone", (int)strlen(like) - 1, like);
+	snprintf(k2, sizeof(k2), "%.*stwo", (int)strlen(like) - 1, like);
+	snprintf(k3, sizeof(k3), "%.*sthree", (int)strlen(like) - 1, like);
+	p[0] = pv_sv_text(k1);
+	seen.like = like;
+
+	assert_int_equal(pv_store_exec(f->s, "meta insert", q_ins, p, 2, &changes), 0);
+	assert_int_equal(changes, 1);
+	p[0] = pv_sv_text(k2);
+	p[1] = pv_sv_text("22");
+	assert_int_equal(pv_store_exec(f->s, "meta insert", q_ins, p, 2, NULL), 0);
+	/* a taken key: PV_EEXISTS, and the message names the label, not the value */
+	assert_int_equal(pv_store_exec(f->s, "meta insert", q_ins, p, 2, NULL), PV_EEXISTS);
+	assert_non_null(strstr(pv_error_last(), "meta insert"));
+	assert_null(strstr(pv_error_last(), k2));
+	/* placeholders and values must agree */
+	assert_int_equal(pv_store_exec(f->s, "meta insert", q_ins, p, 1, NULL), PV_EINVAL);
+	assert_int_equal(pv_store_exec(f->s, "bad", "INSERT INTO no_such_table VALUES (?)", p, 1, NULL), PV_ESTORE);
+
+	p[0] = pv_sv_text(like);
+	assert_int_equal(pv_store_query(f->s, "meta select", q_sel, p, 1, q_row, &seen), 0);
+	assert_int_equal(seen.rows, 2);
+	assert_string_equal(seen.keys[0], k1);
+	assert_string_equal(seen.keys[1], k2);
+	assert_int_equal(seen.lens[1], 2);
+
+	/* update: the count of changed rows */
+	p[0] = pv_sv_text("333");
+	p[1] = pv_sv_text(like);
+	assert_int_equal(pv_store_exec(f->s, "meta update", q_upd, p, 2, &changes), 0);
+	assert_int_equal(changes, 2);
+	memset(&seen, 0, sizeof(seen));
+	seen.s = f->s;
+	seen.like = like;
+	seen.nested = 1;
+	p[0] = pv_sv_text(like);
+	assert_int_equal(pv_store_query(f->s, "meta select", q_sel, p, 1, q_row, &seen), 0);
+	assert_int_equal(seen.rows, 2);
+	assert_int_equal(seen.lens[0], 3);
+
+	/* a callback's non-zero return stops the walk and comes back; ints round-trip */
+	p[0] = pv_sv_int(-7);
+	assert_int_equal(pv_store_query(f->s, "select", q_two, p, 1, q_stop, &got), 42);
+	assert_int_equal(got, -7);
+	/* inside a transaction, rolled back: nothing stays */
+	p[0] = pv_sv_text(k3);
+	p[1] = pv_sv_null();
+	assert_int_equal(pv_store_exec(f->s, "meta insert", q_ins, p, 2, NULL), PV_ESTORE);   /* NOT NULL */
+	assert_int_equal(pv_store_begin(f->s), 0);
+	p[1] = pv_sv_text("3");
+	assert_int_equal(pv_store_exec(f->s, "meta insert", q_ins, p, 2, NULL), 0);
+	assert_int_equal(pv_store_rollback(f->s), 0);
+	assert_int_equal(pv_store_meta_get(f->s, k3, small, sizeof(small)), PV_ENOTFOUND);
+	/* a text column too long for the caller's buffer */
+	pv_store_value longv = pv_sv_text("abc");
+	assert_int_equal(pv_sv_get_text(&longv, small, sizeof(small)), -1);
+	assert_int_equal(pv_store_query(f->s, "x", q_sel, p, 1, NULL, NULL), PV_EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1701,6 +1815,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_audit_lock_across_connections, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_apikeys, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_retention_ops, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_portable_statements, setup, teardown),
 	};
 
 	if (sodium_init() < 0)

@@ -1,0 +1,10 @@
+/*
+ * Migration of the consent ledger (issue 5); owned by src/consent.
+ * Tables here are reached only through pv_store_exec / pv_store_query (store.h).
+ * Append-only once released: add a migration instead of editing a released one.
+ */
+#include <stddef.h>
+
+const char *const pv_migration_consent[] = {
+	NULL
+};
