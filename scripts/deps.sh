@@ -6,8 +6,8 @@
 set -euo pipefail
 
 build_pkgs=(build-essential meson ninja-build pkg-config libpq-dev libmicrohttpd-dev
-	libsodium-dev libyaml-dev libjansson-dev libsqlite3-dev)
-test_pkgs=(libcmocka-dev sqlite3 jq python3 curl postgresql wrk clang libclang-rt-14-dev anonip ipv6calc openssl nodejs:node npm:npm)
+	libsodium-dev libyaml-dev libjansson-dev libsqlite3-dev libcurl4-openssl-dev)
+test_pkgs=(libcmocka-dev sqlite3 jq python3 curl postgresql wrk clang libclang-rt-14-dev anonip ipv6calc openssl nodejs:node npm:npm chromium)
 
 want=("${build_pkgs[@]}")
 if [ "${1:-build}" = test ]; then
