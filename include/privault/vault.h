@@ -281,6 +281,16 @@ typedef struct {
 /* Counts for `privault status`: metadata only, not audited. 0 or a PV_E* code. */
 int pv_vault_stats_get(pv_vault *v, pv_vault_stats *out);
 
+/* ---- restriction (appended by the fulfilment engineer, issue 6; src/vault/restrict.c) ---- */
+
+/*
+ * Restrict processing of a subject (on = 1: state RESTRICTED, the decision
+ * denies reads and the sweeper leaves its records) or lift it (on = 0: ACTIVE).
+ * Admin or service; audited ("subject.restrict" / "subject.unrestrict").
+ * PV_EERASED for an erased subject; setting the state it already has is a no-op (audited).
+ */
+int pv_subject_restrict(pv_vault *v, const pv_caller *caller, const char *subject_id, int on);
+
 #ifdef __cplusplus
 }
 #endif
