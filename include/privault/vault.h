@@ -84,6 +84,14 @@ typedef enum {
 	PV_REASON_SUBJECT_UNKNOWN,          /* no such subject */
 	PV_REASON_SUBJECT_ERASED,           /* the subject has been erased */
 	PV_REASON_SUBJECT_RESTRICTED,       /* processing is restricted */
+	/* consent (issue 5; consent.h): checked after the subject's state */
+	PV_REASON_OBJECTED,                 /* the subject objected to the purpose (GDPR art. 21) */
+	PV_REASON_SENSITIVE_LIMITED,        /* sensitive category, use limited, purpose not necessary for the service */
+	PV_REASON_CONSENT_MISSING,          /* consent-based purpose, no consent event */
+	PV_REASON_CONSENT_REFUSED,          /* consent-based purpose, consent refused */
+	PV_REASON_CONSENT_WITHDRAWN,        /* consent-based purpose, consent withdrawn */
+	PV_REASON_CONSENT_STALE,            /* granted under an older notice; the purpose needs fresh consent */
+	PV_REASON_OPTED_OUT,                /* the subject opted out (marketing, sale, sharing; GPC) */
 	PV_REASON_COUNT
 } pv_reason;
 
@@ -100,6 +108,9 @@ typedef struct {
 	int birth_year;         /* 0 = unknown */
 	int parental_consent;   /* 1 if a parent consented */
 	pv_subject_state state;
+	/* The subject's consent view (consent.h), borrowed; NULL = no consent events.
+	 * pv_vault_decide and record reads load it from the store. */
+	const struct pv_consent_view *consent;
 } pv_subject_info;
 
 typedef struct {
@@ -114,8 +125,13 @@ const char *pv_reason_name(pv_reason r);
  * The access decision, pure and in process: may `caller` use `subject`'s
  * `category` for `purpose` under `policy` (the version the data was collected
  * under)? Consults, in order: the policy, the caller's role and grants, the
- * subject's state. Allocates nothing, touches no store; fills *out; returns 0.
- * Later issues add consent, objection and age rules to this same function.
+ * subject's state, then consent (subject->consent; rules in docs/consent.md):
+ * objection, limitation of sensitive PI, consent in force for consent-based
+ * purposes (lawful basis "consent" in the subject's regime, or no basis stated
+ * there and mechanism opt_in; fresh under the current notice version when the
+ * purpose has fresh_consent_on_change), opt-outs of opt-out purposes
+ * (administrative purposes exempt). Allocates nothing, touches no store;
+ * fills *out; returns 0.
  */
 int pv_access_decide(const pv_policy *policy, const pv_caller *caller, const pv_subject_info *subject,
 		     const char *category, const char *purpose, pv_decision *out);

@@ -23,6 +23,13 @@ static const char *const reason_names[PV_REASON_COUNT] = {
 	[PV_REASON_SUBJECT_UNKNOWN] = "subject_unknown",
 	[PV_REASON_SUBJECT_ERASED] = "subject_erased",
 	[PV_REASON_SUBJECT_RESTRICTED] = "subject_restricted",
+	[PV_REASON_OBJECTED] = "objected",
+	[PV_REASON_SENSITIVE_LIMITED] = "sensitive_limited",
+	[PV_REASON_CONSENT_MISSING] = "consent_missing",
+	[PV_REASON_CONSENT_REFUSED] = "consent_refused",
+	[PV_REASON_CONSENT_WITHDRAWN] = "consent_withdrawn",
+	[PV_REASON_CONSENT_STALE] = "consent_stale",
+	[PV_REASON_OPTED_OUT] = "opted_out",
 };
 
 const char *pv_reason_name(pv_reason r)
