@@ -43,6 +43,10 @@ typedef struct {
 	/* appended by the HTTP performance engineer (issue 3): see docs/operations.md "Durability of reads" */
 	int durable_reads;                    /* durable_reads  PRIVAULT_DURABLE_READS  1: read batches fsync too (default 0) */
 	int read_sync_ms;                     /* read_sync_ms   PRIVAULT_READ_SYNC_MS   relaxed read commits durable within (default 50) */
+	char banner_origins[1024];            /* banner_origins PRIVAULT_BANNER_ORIGINS  origins allowed to call the banner
+						 routes cross-origin (CORS), space or comma separated ("" = none) */
+	int banner_burst;                     /* banner_burst   PRIVAULT_BANNER_BURST   banner requests at once per client address */
+	int banner_per_minute;                /* banner_per_minute PRIVAULT_BANNER_PER_MINUTE  refill of that allowance */
 	char config_file[PV_SERVER_PATH_MAX]; /* the file read ("" = none): --config or PRIVAULT_CONFIG */
 } pv_server_config;
 

@@ -50,6 +50,9 @@ static const key_desc keys[] = {
 	I("max_batch", "PRIVAULT_MAX_BATCH", max_batch, 1, 100000, 1),
 	I("durable_reads", "PRIVAULT_DURABLE_READS", durable_reads, 0, 1, 1),
 	I("read_sync_ms", "PRIVAULT_READ_SYNC_MS", read_sync_ms, 1, 10000, 1),
+	S("banner_origins", "PRIVAULT_BANNER_ORIGINS", banner_origins, 1),
+	I("banner_burst", "PRIVAULT_BANNER_BURST", banner_burst, 1, 1000000, 1),
+	I("banner_per_minute", "PRIVAULT_BANNER_PER_MINUTE", banner_per_minute, 1, 1000000, 1),
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 
@@ -68,6 +71,8 @@ void pv_server_config_defaults(pv_server_config *c)
 	c->max_batch = 512;
 	c->durable_reads = 0;
 	c->read_sync_ms = 50;
+	c->banner_burst = 30;
+	c->banner_per_minute = 60;
 }
 
 static const key_desc *find_key(const char *key)

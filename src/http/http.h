@@ -68,6 +68,10 @@ typedef struct pv_http_request {
 	 * request body unparsed here (body == NULL); NULL/0 for every other route. */
 	const char *raw_body;                  /* borrowed bytes, not NUL-terminated */
 	size_t raw_body_len;
+	/* Added by the consent HTTP engineer (issue 5), proof fields for the consent ledger only: */
+	const char *user_agent;                /* User-Agent header or NULL (the ledger keeps only its hash) */
+	const char *client_ip;                 /* full client address text or NULL: handed only to the ledger,
+						  which truncates it; never logged, never answered */
 } pv_http_request;
 
 typedef struct pv_http_response {
@@ -78,6 +82,7 @@ typedef struct pv_http_response {
 	size_t raw_len;
 	char location[256];                    /* Location header for 201, or "" */
 	int decision;                          /* -1 none; else pv_reason of an access decision (metrics) */
+	const char *cache_control;             /* NULL = "no-store"; static text (GET /consent.js: cacheable) */
 } pv_http_response;
 
 /*
@@ -120,6 +125,11 @@ typedef struct pv_http_route {
 					      lookup, decide, metadata): a batch holding only such requests may
 					      commit with relaxed durability (docs/operations.md, "Durability of
 					      reads"); any other request in the batch makes it fully durable */
+	/* Added by the consent HTTP engineer (issue 5), 0 by default; for the public banner routes: */
+	int cors;                          /* 1: answers carry CORS headers when the request's Origin is one
+					      of the configured banner_origins (OPTIONS routes answer preflights) */
+	int public_limited;                /* 1: a public route limited per client address (banner_burst,
+					      banner_per_minute): 429 with Retry-After past the allowance */
 } pv_http_route;
 
 /*
@@ -132,6 +142,7 @@ extern const pv_http_route pv_http_api_routes[];
 extern const pv_http_route pv_http_system_routes[];
 extern const pv_http_route pv_http_scrub_routes[];    /* api_scrub.c: POST /v1/scrub */
 extern const pv_http_route pv_http_retention_routes[];   /* api_retention.c: legal holds, sweep */
+extern const pv_http_route pv_http_consent_routes[];   /* api_consent.c: consent ledger, banner, /consent.js */
 extern const pv_http_route *const pv_http_route_tables[];   /* NULL-terminated */
 
 /* ---- helpers (problem.c) ---- */

@@ -53,6 +53,7 @@ struct pv_server {
 	pv_http_accesslog *retired[MAX_RETIRED_LOGS];
 	size_t nretired;
 	pv_http_ratelimit *rl;
+	pv_http_ratelimit *banner_rl;       /* public_limited routes, per client address */
 	pv_http_keyset *keys;
 	int keys_dirty;
 	uint64_t keys_at;
@@ -189,6 +190,40 @@ static void add_header(struct MHD_Response *r, const char *k, const char *v)
 	MHD_add_response_header(r, k, v);
 }
 
+/*
+ * CORS for the routes marked cors (the banner's): when the request's Origin is
+ * one of the configured banner_origins (space or comma separated, exact
+ * match), allow it, with the methods and headers the banner sends. Other
+ * origins get no CORS headers (the browser then refuses the answer).
+ */
+static void add_cors(req_ctx *c, struct MHD_Response *r)
+{
+	const char *origin = MHD_lookup_connection_value(c->conn, MHD_HEADER_KIND, "Origin");
+	size_t n = origin != NULL ? strlen(origin) : 0;
+	int ok = 0;
+
+	if (c->route == NULL || !c->route->cors)
+		return;
+	add_header(r, "Vary", "Origin");
+	if (n == 0 || n > 512)
+		return;
+	pthread_mutex_lock(&c->srv->mu);
+	for (const char *p = c->srv->cfg.banner_origins; *p != '\0' && !ok;) {
+		size_t len = strcspn(p, " ,\t");
+
+		ok = len == n && strncmp(p, origin, n) == 0;
+		p += len;
+		p += strspn(p, " ,\t");
+	}
+	pthread_mutex_unlock(&c->srv->mu);
+	if (!ok)
+		return;
+	add_header(r, "Access-Control-Allow-Origin", origin);
+	add_header(r, "Access-Control-Allow-Methods", "GET, POST, OPTIONS");
+	add_header(r, "Access-Control-Allow-Headers", "Content-Type, Sec-GPC");
+	add_header(r, "Access-Control-Max-Age", "600");
+}
+
 /* A response body handed to MHD: wiped and freed once MHD is done with it. */
 typedef struct {
 	char *p;
@@ -248,7 +283,9 @@ static enum MHD_Result send_response(req_ctx *c)
 	}
 	if (len > 0 || c->res.status != 204)
 		add_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
-	add_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	add_header(r, MHD_HTTP_HEADER_CACHE_CONTROL,
+		   c->res.cache_control != NULL && c->res.status < 400 ? c->res.cache_control : "no-store");
+	add_cors(c, r);
 	if (c->res.location[0] != '\0')
 		add_header(r, MHD_HTTP_HEADER_LOCATION, c->res.location);
 	if (c->res.status == 405 && c->allow[0] != '\0')
@@ -406,6 +443,18 @@ static int on_headers(req_ctx *c, const char *url, const char *method)
 	}
 	if (c->route->roles != PV_HTTP_PUBLIC && authenticate(c) < 0)
 		return -1;
+	if (c->route->roles == PV_HTTP_PUBLIC && c->route->public_limited) {
+		uint64_t now = mono_ns();
+		int wait = pv_http_ratelimit_check(s->banner_rl, c->client_key, now);
+
+		if (wait > 0) {
+			c->retry_after = wait;
+			pv_http_problem(&c->res, 429, "too-many-requests", "Too many requests",
+					"too many banner requests from this client; retry after %d s", wait);
+			return -1;
+		}
+		pv_http_ratelimit_fail(s->banner_rl, c->client_key, now);
+	}
 	if (c->route->body != NULL || c->route->raw_body_type != NULL) {
 		const char *want = c->route->raw_body_type ? c->route->raw_body_type : "application/json";
 
@@ -506,6 +555,8 @@ static enum MHD_Result on_complete(req_ctx *c)
 	c->req.query = c->query;
 	c->req.gpc = h != NULL && strcmp(h, "1") == 0;
 	c->req.client_addr = c->client;
+	c->req.user_agent = MHD_lookup_connection_value(c->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_USER_AGENT);
+	c->req.client_ip = strcmp(c->client_key, "a:-") != 0 ? c->client_key + 2 : NULL;
 	c->req.server = c->srv;
 	if (!r->executor) {
 		int rc;
@@ -717,6 +768,7 @@ static void server_free(pv_server *s)
 	for (size_t i = 0; i < s->nretired; i++)
 		pv_http_accesslog_close(s->retired[i]);
 	pv_http_ratelimit_free(s->rl);
+	pv_http_ratelimit_free(s->banner_rl);
 	pv_http_metrics_free(s->metrics);
 	pv_http_keyset_unref(s->keys);
 	free(s->routes);
@@ -799,7 +851,8 @@ int pv_http_server_start(pv_server **out, const pv_server_config *cfg, const pv_
 	if ((rc = routes_flatten(s, tables)) < 0)
 		goto fail;
 	if (pv_http_metrics_new(&s->metrics, s->routes, s->nroutes) < 0 ||
-	    pv_http_ratelimit_new(&s->rl, cfg->auth_fail_burst, cfg->auth_fail_per_minute) < 0) {
+	    pv_http_ratelimit_new(&s->rl, cfg->auth_fail_burst, cfg->auth_fail_per_minute) < 0 ||
+	    pv_http_ratelimit_new(&s->banner_rl, cfg->banner_burst, cfg->banner_per_minute) < 0) {
 		rc = pv_error_set(PV_ENOMEM, "server: out of memory");
 		goto fail;
 	}
@@ -922,6 +975,7 @@ int pv_server_reload(pv_server *s, const pv_server_config *cfg)
 	pthread_mutex_unlock(&s->mu);
 	__atomic_store_n(&s->max_body, cfg->max_body, __ATOMIC_RELAXED);
 	pv_http_ratelimit_configure(s->rl, cfg->auth_fail_burst, cfg->auth_fail_per_minute);
+	pv_http_ratelimit_configure(s->banner_rl, cfg->banner_burst, cfg->banner_per_minute);
 	tune.group_commit_us = cfg->group_commit_us;
 	tune.max_batch = cfg->max_batch;
 	tune.durable_reads = cfg->durable_reads;

@@ -162,27 +162,27 @@ static const int err_keys_revoke[] = { 404, 0 };
 const pv_http_route pv_http_system_routes[] = {
 	{ "GET", "/healthz", h_healthz, PV_HTTP_PUBLIC, "system", "Liveness",
 	  "200 while the process is up and answering.", NULL,
-	  "{\"type\":\"object\",\"properties\":{\"status\":{\"const\":\"ok\"}}}", 200, err_none, 0, 0, NULL, 0, 0 },
+	  "{\"type\":\"object\",\"properties\":{\"status\":{\"const\":\"ok\"}}}", 200, err_none, 0, 0, NULL, 0, 0, 0, 0 },
 	{ "GET", "/readyz", h_readyz, PV_HTTP_PUBLIC, "system", "Readiness",
 	  "200 when the vault is open and its store answers; 503 otherwise.", NULL,
 	  "{\"type\":\"object\",\"properties\":{\"status\":{\"const\":\"ready\"},\"store\":{\"type\":\"string\"},"
-	  "\"policy\":{\"type\":\"string\"}}}", 200, err_ready, 0, 1, NULL, 0, 0 },
+	  "\"policy\":{\"type\":\"string\"}}}", 200, err_ready, 0, 1, NULL, 0, 0, 0, 0 },
 	{ "GET", "/metrics", h_metrics, PV_HTTP_PUBLIC, "system", "Prometheus metrics",
 	  "Requests and latency histograms by route pattern and status, access decisions by reason, the "
 	  "audit length, authentication failures and group commits. No personal data.", NULL,
-	  "{\"type\":\"string\",\"contentMediaType\":\"text/plain\"}", 200, err_none, 0, 1, NULL, 0, 0 },
+	  "{\"type\":\"string\",\"contentMediaType\":\"text/plain\"}", 200, err_none, 0, 1, NULL, 0, 0, 0, 0 },
 	{ "GET", "/v1/openapi.json", h_openapi, PV_HTTP_PUBLIC, "system", "This document",
 	  "The OpenAPI 3.1 document, generated from the route tables the server dispatches from.", NULL,
-	  "{\"type\":\"object\"}", 200, err_none, 0, 0, NULL, 0, 0 },
+	  "{\"type\":\"object\"}", 200, err_none, 0, 0, NULL, 0, 0, 0, 0 },
 	{ "GET", "/v1/apikeys", h_keys_list, PV_HTTP_ROLE_ADMIN | PV_HTTP_ROLE_AUDITOR, "keys", "List API keys",
 	  "Every API key's id, name, role, grants and dates; never a secret.", NULL,
 	  "{\"type\":\"object\",\"properties\":{\"keys\":{\"type\":\"array\",\"items\":" KEY_SCHEMA "}}}", 200,
-	  err_none, 0, 1, NULL, 0, 0 },
+	  err_none, 0, 1, NULL, 0, 0, 0, 0 },
 	{ "POST", "/v1/apikeys", h_keys_create, PV_HTTP_ROLE_ADMIN, "keys", "Create an API key",
 	  "Creates a key; the answer holds its text (\"key\") once, and only a hash of its secret is stored.",
-	  key_create_fields, KEY_SCHEMA, 201, err_keys_create, 0, 1, NULL, 0, 0 },
+	  key_create_fields, KEY_SCHEMA, 201, err_keys_create, 0, 1, NULL, 0, 0, 0, 0 },
 	{ "DELETE", "/v1/apikeys/{id}", h_keys_revoke, PV_HTTP_ROLE_ADMIN, "keys", "Revoke an API key",
 	  "Revokes a key at once; requests presenting it are answered 401 from then on.", NULL, NULL, 204,
-	  err_keys_revoke, 0, 1, NULL, 0, 0 },
-	{ NULL, NULL, NULL, 0, NULL, NULL, NULL, NULL, NULL, 0, NULL, 0, 0, NULL, 0, 0 }
+	  err_keys_revoke, 0, 1, NULL, 0, 0, 0, 0 },
+	{ NULL, NULL, NULL, 0, NULL, NULL, NULL, NULL, NULL, 0, NULL, 0, 0, NULL, 0, 0, 0, 0 }
 };

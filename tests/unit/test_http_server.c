@@ -200,14 +200,14 @@ static const int errs_404[] = { 404, 0 };
 /* A test table (never in src/): one public, one authenticated with a body, one with parameters. */
 static const pv_http_route test_routes[] = {
 	{ "GET", "/ping", h_dummy, PV_HTTP_PUBLIC, "system", "Ping", NULL, NULL, "{\"type\":\"object\"}", 200,
-	  NULL, 0, 0, NULL, 0, 0 },
+	  NULL, 0, 0, NULL, 0, 0, 0, 0 },
 	{ "POST", "/v1/things", h_dummy, PV_HTTP_ROLE_ADMIN | PV_HTTP_ROLE_SERVICE, "things", "Create", NULL,
-	  create_fields, NULL, 201, NULL, 1, 1, NULL, 0, 0 },
+	  create_fields, NULL, 201, NULL, 1, 1, NULL, 0, 0, 0, 0 },
 	{ "GET", "/v1/things/{id}/parts/{part}", h_dummy, PV_HTTP_ROLE_ANY, "things", "Part", NULL, NULL,
-	  "{\"type\":\"string\",\"contentMediaType\":\"text/plain\"}", 200, errs_404, 0, 1, NULL, 0, 0 },
+	  "{\"type\":\"string\",\"contentMediaType\":\"text/plain\"}", 200, errs_404, 0, 1, NULL, 0, 0, 0, 0 },
 	{ "DELETE", "/v1/things/{id}/parts/{part}", h_dummy, PV_HTTP_ROLE_ADMIN, "things", "Delete", NULL, NULL,
-	  NULL, 204, errs_404, 0, 1, NULL, 0, 0 },
-	{ NULL, NULL, NULL, 0, NULL, NULL, NULL, NULL, NULL, 0, NULL, 0, 0, NULL, 0, 0 }
+	  NULL, 204, errs_404, 0, 1, NULL, 0, 0, 0, 0 },
+	{ NULL, NULL, NULL, 0, NULL, NULL, NULL, NULL, NULL, 0, NULL, 0, 0, NULL, 0, 0, 0, 0 }
 };
 static const pv_http_route *const test_tables[] = { test_routes, NULL };
 
