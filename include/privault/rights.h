@@ -163,6 +163,9 @@ int pv_request_refuse(pv_vault *v, const pv_caller *caller, const char *id, cons
  */
 int pv_request_excessive(pv_vault *v, const pv_caller *caller, const char *id, const char *reason);
 
+/* The fee of an excessive request was paid: fee_due back to 0 (work may start). */
+int pv_request_fee_paid(pv_vault *v, const pv_caller *caller, const char *id);
+
 /*
  * Extend the deadline once by the regime's extension, with a reason code,
  * only before the first deadline passed; the notice is queued through the
