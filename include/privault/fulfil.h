@@ -172,6 +172,7 @@ typedef struct {
 	const char *record_id;       /* rectification: the record */
 	const char *data;            /* rectification: the new JSON */
 	size_t len;
+	const char *purpose;         /* objection, withdrawal: the purpose; NULL = see pv_fulfil_run */
 } pv_fulfil_order;
 
 typedef struct {
@@ -185,8 +186,17 @@ typedef struct {
  * Carry out a verified request: access/portability -> pv_package_write (or
  * pv_package_json when package_dir is NULL); deletion -> pv_fulfil_erase;
  * rectification -> pv_record_rectify; restriction -> pv_subject_restrict(on);
- * objection, opt-out, limit-sensitive, withdrawal -> PV_EINVAL until the
- * consent ledger API is available (see docs/rights.md). Admin callers.
+ * the others are consent-ledger events, source "request", one receipt, which
+ * the access decision then enforces:
+ *   objection        -> "objected" for order->purpose, or (NULL) for every
+ *                       purpose whose lawful basis under the subject's regime
+ *                       is legitimate_interests or public_task, and every
+ *                       marketing purpose;
+ *   opt_out          -> "opted_out" for every sale or sharing purpose;
+ *   limit_sensitive  -> "limited" for purpose ref "*";
+ *   withdraw_consent -> "withdrawn" for order->purpose, or (NULL) every opt_in purpose.
+ * PV_EPOLICY when the policy has no purpose the request applies to.
+ * Admin callers. out may be NULL for types without a result.
  */
 int pv_fulfil_run(pv_vault *v, const pv_caller *caller, const pv_fulfil_order *order, pv_fulfil_result *out);
 void pv_fulfil_result_free(pv_fulfil_result *r);   /* accepts NULL */

@@ -1,0 +1,279 @@
+/*
+ * Erasure for a deletion request: the policy's exceptions and the active
+ * legal holds are evaluated per record and reported per category; when
+ * nothing is kept the subject is crypto-shredded (pv_subject_erase) and its
+ * hashed identifiers go to the suppression journal; otherwise only the
+ * records nothing keeps are deleted. Recipients with an erasure_webhook are
+ * notified through the outbox in the same transaction.
+ */
+#include "rights/internal.h"
+
+#include "core/error.h"
+#include "core/util.h"
+#include "privault/consent.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* One record's metadata and what keeps it. */
+typedef struct {
+	pv_store_record_ref ref;
+	char category[PV_ID_MAX_LEN + 1];
+	char purpose[PV_ID_MAX_LEN + 1];
+	pv_time collected_at;
+	const char *keep_id;       /* exception id or "legal_hold"; NULL = erase */
+	const char *keep_kind;
+} rec_meta;
+
+typedef struct {
+	rec_meta *v;
+	size_t n, cap;
+} rec_list;
+
+typedef struct {
+	pv_store_hold *v;
+	size_t n, cap;
+} hold_list;
+
+static int rec_cb(const pv_store_record *r, void *payload)
+{
+	rec_list *l = payload;
+	rec_meta *m;
+
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 64;
+		rec_meta *nv = realloc(l->v, cap * sizeof(*nv));
+		if (!nv)
+			return pv_error_set(PV_ENOMEM, "erase: out of memory");
+		l->v = nv;
+		l->cap = cap;
+	}
+	m = &l->v[l->n++];
+	memset(m, 0, sizeof(*m));
+	memcpy(m->ref.subject_id, r->subject_id, sizeof(m->ref.subject_id));
+	memcpy(m->ref.id, r->id, sizeof(m->ref.id));
+	memcpy(m->category, r->category, sizeof(m->category));
+	memcpy(m->purpose, r->purpose, sizeof(m->purpose));
+	m->collected_at = r->collected_at;
+	return 0;
+}
+
+static int hold_cb(const pv_store_hold *h, void *payload)
+{
+	hold_list *l = payload;
+
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 8;
+		pv_store_hold *nv = realloc(l->v, cap * sizeof(*nv));
+		if (!nv)
+			return pv_error_set(PV_ENOMEM, "erase: out of memory");
+		l->v = nv;
+		l->cap = cap;
+	}
+	l->v[l->n++] = *h;
+	return 0;
+}
+
+static int ident_cb(const pv_store_identifier *id, void *payload)
+{
+	struct {
+		pv_fulfil_ident *v;
+		size_t n, cap;
+	} *l = payload;
+
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 8;
+		pv_fulfil_ident *nv = realloc(l->v, cap * sizeof(*nv));
+		if (!nv)
+			return pv_error_set(PV_ENOMEM, "erase: out of memory");
+		l->v = nv;
+		l->cap = cap;
+	}
+	snprintf(l->v[l->n].kind, sizeof(l->v[0].kind), "%s", id->kind);
+	memcpy(l->v[l->n].bi, id->blind_index, sizeof(l->v[0].bi));
+	l->n++;
+	return 0;
+}
+
+static const char *exception_kind_name(pv_exception_kind k)
+{
+	switch (k) {
+	case PV_EXCEPTION_REQUIRED_BY_LAW: return "required_by_law";
+	case PV_EXCEPTION_OPEN_CONTRACT: return "open_contract";
+	case PV_EXCEPTION_LEGAL_CLAIMS: return "legal_claims";
+	case PV_EXCEPTION_PUBLISHED: return "published";
+	case PV_EXCEPTION_DOCUMENTATION: return "documentation";
+	}
+	return "?";
+}
+
+static int list_has(const char *const *l, size_t n, const char *s)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(l[i], "*") == 0 || strcmp(l[i], s) == 0)
+			return 1;
+	return 0;
+}
+
+/* Decide what keeps record m: an active hold first, then the first matching exception. */
+static void record_judge(const pv_policy *p, const hold_list *holds, rec_meta *m, pv_time now)
+{
+	for (size_t i = 0; i < holds->n; i++) {
+		const pv_store_hold *h = &holds->v[i];
+		if ((h->subject_id[0] && strcmp(h->subject_id, m->ref.subject_id) != 0) ||
+		    (h->category[0] && strcmp(h->category, m->category) != 0) ||
+		    (h->from && m->collected_at < h->from) || (h->to && m->collected_at >= h->to))
+			continue;
+		m->keep_id = "legal_hold";
+		m->keep_kind = "legal_hold";
+		return;
+	}
+	for (size_t i = 0; i < pv_policy_exception_count(p); i++) {
+		const pv_policy_exception *e = pv_policy_exception_at(p, i);
+		if (!list_has(e->categories, e->ncategories, m->category) ||
+		    (e->npurposes && !list_has(e->purposes, e->npurposes, m->purpose)))
+			continue;
+		if (e->has_duration && pv_time_add(m->collected_at, &e->duration, NULL, 0) <= now)
+			continue;
+		m->keep_id = e->id;
+		m->keep_kind = exception_kind_name(e->kind);
+		return;
+	}
+}
+
+/* Sum the judged records into one item per category (order of first appearance). */
+static int report_build(const rec_list *l, pv_erasure_report *out)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		const rec_meta *m = &l->v[i];
+		pv_erasure_item *it = NULL;
+		for (size_t j = 0; j < out->nitems; j++)
+			if (strcmp(out->items[j].category, m->category) == 0)
+				it = &out->items[j];
+		if (!it) {
+			pv_erasure_item *nv = realloc(out->items, (out->nitems + 1) * sizeof(*nv));
+			if (!nv)
+				return pv_error_set(PV_ENOMEM, "erase: out of memory");
+			out->items = nv;
+			it = &out->items[out->nitems++];
+			memset(it, 0, sizeof(*it));
+			memcpy(it->category, m->category, sizeof(it->category));
+		}
+		it->records++;
+		if (m->keep_id) {
+			it->kept++;
+			out->kept++;
+			if (!it->exception[0]) {
+				snprintf(it->exception, sizeof(it->exception), "%s", m->keep_id);
+				it->kind = m->keep_kind;
+			}
+		}
+	}
+	return 0;
+}
+
+/* Delete the records nothing keeps, in batches of 500 refs (inside the open transaction). */
+static int delete_unkept(pv_vault *v, const rec_list *l, size_t *deleted)
+{
+	pv_store_record_ref refs[500];
+	size_t n = 0, d;
+	int rc;
+
+	*deleted = 0;
+	for (size_t i = 0; i <= l->n; i++) {
+		if (i < l->n && !l->v[i].keep_id)
+			refs[n++] = l->v[i].ref;
+		if (n && (n == 500 || i == l->n)) {
+			if ((rc = pv_store_record_delete_refs(pv_vault_store(v), refs, n, &d)) < 0)
+				return rc;
+			*deleted += d;
+			n = 0;
+		}
+	}
+	return 0;
+}
+
+void pv_erasure_report_free(pv_erasure_report *r)
+{
+	if (!r)
+		return;
+	free(r->items);
+	r->items = NULL;
+	r->nitems = 0;
+}
+
+/* Shared by pv_fulfil_erase and pv_fulfil_run (request id for the notices). */
+int pv_fulfil_erase_request(pv_vault *v, const pv_caller *caller, const char *subject_id, const char *request_id,
+			    pv_erasure_report *out);
+int pv_fulfil_erase_request(pv_vault *v, const pv_caller *caller, const char *subject_id, const char *request_id,
+			    pv_erasure_report *out)
+{
+	struct {
+		pv_fulfil_ident *v;
+		size_t n, cap;
+	} ids = { 0 };
+	pv_subject_info info;
+	rec_list recs = { 0 };
+	hold_list holds = { 0 };
+	pv_time now = pv_clock_now();
+	char outcome[96];
+	int rc;
+
+	if (!v || !out)
+		return pv_error_set(PV_EINVAL, "erase: expected a vault and a report");
+	memset(out, 0, sizeof(*out));
+	if ((rc = pv_vault_caller_check(caller)) < 0 || (rc = pv_fulfil_need_admin(caller, "erase")) < 0)
+		return rc;
+	if ((rc = pv_vault_subject_load(v, subject_id, &info)) < 0)
+		return rc;
+	if (info.state == PV_SUBJECT_ERASED)
+		return pv_error_set(PV_EERASED, "subject %s: already erased", subject_id);
+	if ((rc = pv_vault_begin(v)) < 0)
+		return rc;
+	rc = pv_store_hold_lock(pv_vault_store(v));
+	if (rc == 0)
+		rc = pv_store_hold_each(pv_vault_store(v), 1, hold_cb, &holds);
+	if (rc == 0)
+		rc = pv_store_record_each(pv_vault_store(v), subject_id, NULL, rec_cb, &recs);
+	for (size_t i = 0; rc == 0 && i < recs.n; i++)
+		record_judge(pv_vault_policy(v), &holds, &recs.v[i], now);
+	if (rc == 0)
+		rc = report_build(&recs, out);
+	if (rc == 0 && out->kept == 0) {
+		out->full = 1;
+		out->deleted = recs.n;
+		rc = pv_store_identifier_each(pv_vault_store(v), subject_id, ident_cb, &ids);
+		if (rc == 0)
+			rc = pv_consent_erase(v, caller, subject_id, NULL);
+		if (rc == 0)
+			rc = pv_subject_erase(v, caller, subject_id);
+	} else if (rc == 0) {
+		rc = delete_unkept(v, &recs, &out->deleted);
+	}
+	if (rc == 0)
+		rc = pv_fulfil_notify_erasure(v, caller, subject_id, request_id, &out->notified);
+	snprintf(outcome, sizeof(outcome), "ok:deleted=%zu,kept=%zu,full=%d", out->deleted, out->kept, out->full);
+	if (rc == 0)
+		rc = pv_audit_append(pv_vault_audit(v), caller->name, "fulfil.erase", subject_id, NULL, NULL, outcome);
+	/* the journal is written before the commit: a journal line without its commit only erases again
+	 * someone whose erasure was requested; a commit without its line could be resurrected */
+	if (rc == 0 && out->full && ids.n)
+		rc = pv_fulfil_journal_append(v, ids.v, ids.n, now);
+	if (rc == 0)
+		rc = pv_vault_commit(v);
+	else
+		pv_vault_rollback(v);
+	free(recs.v);
+	free(holds.v);
+	if (ids.v)
+		memset(ids.v, 0, ids.cap * sizeof(*ids.v));
+	free(ids.v);
+	if (rc < 0)
+		pv_erasure_report_free(out);
+	return rc;
+}
+
+int pv_fulfil_erase(pv_vault *v, const pv_caller *caller, const char *subject_id, pv_erasure_report *out)
+{
+	return pv_fulfil_erase_request(v, caller, subject_id, NULL, out);
+}
