@@ -94,6 +94,9 @@ run() {
 	echo "$rate $p99 ${errs:-0}"
 }
 
+# wrk's latency ("812.00us", "9.80ms", "1.02s") in ms
+ms() { awk -v v="$1" 'BEGIN {u = v; sub(/^[0-9.]+/, "", u); n = v + 0; printf "%.2f", u == "us" ? n / 1000 : u == "s" ? n * 1000 : n}'; }
+
 echo "== A/B $op over HTTP: A=$a B=$b; $rounds rounds of wrk -t2 -c64 -d${seconds}s, $(nproc) cores"
 printf '%-6s %8s %9s %8s %9s %6s %6s\n' round "A req/s" "A p99" "B req/s" "B p99" "B/A" load
 : >"$scratch/pairs"
@@ -104,7 +107,7 @@ for ((i = 1; i <= rounds; i++)); do
 	[ "$ea" = 0 ] && [ "$eb" = 0 ] || echo "round $i: non-2xx answers (A $ea, B $eb)"
 	ratio=$(awk -v x="$rb" -v y="$ra" 'BEGIN {printf "%.2f", (y > 0) ? x / y : 0}')
 	printf '%-6s %8s %9s %8s %9s %6s %6s\n' "$i" "$ra" "$pa" "$rb" "$pb" "$ratio" "$load"
-	echo "$ra $rb $ratio" >>"$scratch/pairs"
+	echo "$ra $rb $ratio $(ms "$pa") $(ms "$pb")" >>"$scratch/pairs"
 done
 med() { sort -n | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
-echo "median: A $(cut -d' ' -f1 "$scratch/pairs" | med)/s  B $(cut -d' ' -f2 "$scratch/pairs" | med)/s  B/A $(cut -d' ' -f3 "$scratch/pairs" | med)  (load now $(cut -d' ' -f1 /proc/loadavg))"
+echo "median: A $(cut -d' ' -f1 "$scratch/pairs" | med)/s  B $(cut -d' ' -f2 "$scratch/pairs" | med)/s  B/A $(cut -d' ' -f3 "$scratch/pairs" | med); p99 A $(cut -d' ' -f4 "$scratch/pairs" | med) ms  B $(cut -d' ' -f5 "$scratch/pairs" | med) ms  (load now $(cut -d' ' -f1 /proc/loadavg))"

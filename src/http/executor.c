@@ -20,6 +20,11 @@
  * durable. Relaxed commits become durable within read_sync_ms: the next batch
  * after that time commits fully, and an idle executor wakes up at that time
  * to pv_vault_sync(). durable_reads = 1 turns relaxed commits off.
+ *
+ * WAL checkpoints (SQLite): pv_http_exec_start starts the store's background
+ * checkpointer (store/sqlite_checkpoint.h), so no commit of this thread copies
+ * the WAL into the database; before, the commit that took the WAL past 1000
+ * pages did, and every request of its batch waited for that copy and fsync.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -29,6 +34,8 @@
 
 #include "core/error.h"
 #include "http/internal.h"
+#include "store/sqlite_checkpoint.h"
+#include "vault/vault_internal.h"
 
 #define READ_SYNC_MS_DEFAULT 50
 
@@ -252,9 +259,15 @@ static void *exec_main(void *arg)
 int pv_http_exec_start(pv_http_exec **out, pv_vault *v, const pv_http_exec_tuning *t,
 		       pv_http_metrics *metrics, void (*tick)(pv_vault *v, void *payload), void *payload)
 {
-	pv_http_exec *e = calloc(1, sizeof(*e));
+	pv_http_exec *e;
+	int rc;
 
 	*out = NULL;
+	/* WAL checkpoints run on a thread of their own, never inside this executor's commits (SQLite
+	 * files only; stopped by pv_vault_close) */
+	if ((rc = pv_store_checkpointer_start(pv_vault_store(v), NULL)) < 0)
+		return rc;
+	e = calloc(1, sizeof(*e));
 	if (e == NULL)
 		return pv_error_set(PV_ENOMEM, "executor: out of memory");
 	pthread_mutex_init(&e->mu, NULL);

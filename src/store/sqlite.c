@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "core/error.h"
+#include "store/sqlite_checkpoint.h"
 #include "store/sqlite_internal.h"
 
 #define REC_COLS "subject_id, id, category, purpose, source, policy_version, collected_at, " \
@@ -183,6 +184,12 @@ static void sq_close(pv_store *s)
 	pv_sqlite *q = Q(s);
 	size_t i;
 
+	if (q->ckpt != NULL) {
+		/* first: its last checkpoint runs while this connection is idle */
+		sqlite3_wal_hook(q->db, NULL, NULL);
+		sq_checkpointer_stop(q->ckpt);
+		q->ckpt = NULL;
+	}
 	for (i = 0; i < ST__COUNT; i++)
 		sqlite3_finalize(q->st[i]);
 	sq_sql_finalize(q);

@@ -46,6 +46,8 @@ typedef struct {
 		sqlite3_stmt *st;
 		int busy;   /* stepping now (a nested use of the same SQL prepares a one-off) */
 	} qcache[64];
+	/* the background WAL checkpointer (sqlite_checkpoint.c), NULL when not started */
+	struct sq_checkpointer *ckpt;
 } pv_sqlite;
 
 #define Q(s) ((pv_sqlite *)(s))

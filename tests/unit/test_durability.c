@@ -12,6 +12,11 @@
  *   write (or one read_only route that writes anyway) commits full, as counted
  *   by privault_commits_total{durability=...} in /metrics; an idle executor
  *   syncs within read_sync_ms; durable_reads = 1 makes read batches full.
+ *   The executor starts the store's background WAL checkpointer.
+ * - checkpointer (SQLite): with checkpoints off the commit path, a long run of
+ *   commits (over 6x the bound in WAL frames, written faster than a
+ *   checkpoint can fsync) keeps the -wal file under 3 MiB, checkpoints ran, an idle moment truncates the WAL to 0
+ *   bytes, closing stops the thread and leaves every row in the database.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -23,11 +28,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "http/internal.h"
 #include "privault/error.h"
+#include "store/sqlite_checkpoint.h"
 #include "store/store.h"
 #include "vault/vault_internal.h"
 
@@ -310,6 +317,11 @@ static void test_executor(void **state)
 	(void)state;
 	assert_int_equal(pv_http_metrics_new(&m, NULL, 0), 0);
 	assert_int_equal(pv_http_exec_start(&e, v, &t, m, NULL, NULL), 0);
+	{
+		pv_store_checkpointer_stats st;
+
+		assert_int_equal(pv_store_checkpointer_stats_get(pv_vault_store(v), &st), 0);
+	}
 
 	run_jobs(e, read1, 1);
 	assert_int_equal(metric(m, RELAXED), 1);
@@ -365,6 +377,87 @@ static void test_executor(void **state)
 	pv_http_metrics_free(m);
 }
 
+/* Size of a file in bytes, 0 if it does not exist. */
+static int64_t file_size(const char *path)
+{
+	struct stat sb;
+
+	return stat(path, &sb) == 0 ? (int64_t)sb.st_size : 0;
+}
+
+static void test_checkpointer(void **state)
+{
+	pv_store_checkpointer_options o = { .interval_ms = 10, .passive_pages = 100, .hard_pages = 400,
+					    .idle_ms = 200, .size_limit = 1 << 20 };
+	pv_store_checkpointer_stats st;
+	char db[128], wal[140];
+	int64_t max_wal = 0, n = 0, size, frames = 0, last = 0;
+	pv_store *s = NULL;
+	int i, j, waited;
+
+	(void)state;
+	snprintf(db, sizeof(db), "%s/ckpt.db", root);
+	snprintf(wal, sizeof(wal), "%s-wal", db);
+	assert_int_equal(pv_store_open(&s, db, 1), 0);
+	assert_int_equal(pv_store_checkpointer_stats_get(s, &st), PV_ENOTFOUND);
+	assert_int_equal(pv_store_checkpointer_start(s, &o), 0);
+	assert_int_equal(pv_store_checkpointer_start(s, &o), 0);   /* a second start: nothing more */
+	assert_int_equal(pv_store_checkpointer_stats_get(s, &st), 0);
+
+	/* 600 relaxed transactions of 200 audit rows (the read path's commits, back to back) */
+	for (i = 0; i < 600; i++) {
+		assert_int_equal(pv_store_begin_relaxed(s), 0);
+		for (j = 0; j < 200; j++, n++)
+			append_audit(s);
+		assert_int_equal(pv_store_commit(s), 0);
+		size = file_size(wal);
+		if (size > max_wal)
+			max_wal = size;
+		assert_int_equal(pv_store_checkpointer_stats_get(s, &st), 0);
+		frames += st.wal_pages >= last ? st.wal_pages - last : st.wal_pages;
+		last = st.wal_pages;
+	}
+	assert_int_equal(pv_store_checkpointer_stats_get(s, &st), 0);
+	if (getenv("CKDBG") != NULL)
+		fprintf(stderr, "wal max %lld frames %lld passive %llu inline %llu busy %llu\n", (long long)max_wal,
+			(long long)frames, (unsigned long long)st.passive, (unsigned long long)st.inline_,
+			(unsigned long long)st.busy);
+	assert_true(st.passive + st.inline_ > 0);
+	assert_int_equal(st.failed, 0);
+	assert_true(max_wal < 3 << 20);
+	assert_true(frames > 6 * (3 << 20) / 4096);   /* over 6x the bound went through the WAL */
+
+	/* idle: the WAL file is truncated to 0 bytes */
+	for (waited = 0; waited < 3000 && file_size(wal) != 0; waited += 20) {
+		struct timespec ts = { 0, 20 * 1000000 };
+
+		nanosleep(&ts, NULL);
+	}
+	assert_int_equal(file_size(wal), 0);
+	assert_int_equal(pv_store_checkpointer_stats_get(s, &st), 0);
+	assert_true(st.truncate >= 1);
+
+	/* a commit after the truncation, then close: the thread stops and the rows are all there */
+	assert_int_equal(pv_store_begin(s), 0);
+	append_audit(s);
+	n++;
+	assert_int_equal(pv_store_commit(s), 0);
+	assert_true(file_size(wal) > 0);
+	pv_store_close(s);
+	assert_int_equal(file_size(wal), 0);
+	s = NULL;
+	assert_int_equal(pv_store_open(&s, db, 0), 0);
+	{
+		uint8_t h[PV_AUDIT_HASH_LEN];
+		int64_t seq = 0;
+
+		assert_int_equal(pv_store_audit_head(s, &seq, h), 0);
+		assert_int_equal(seq, n);
+	}
+	assert_int_equal(pv_store_checkpointer_stats_get(s, &st), PV_ENOTFOUND);
+	pv_store_close(s);
+}
+
 static void test_config_keys(void **state)
 {
 	pv_server_config c;
@@ -403,6 +496,7 @@ int main(void)
 		cmocka_unit_test(test_store_relaxed),
 		cmocka_unit_test(test_vault_relaxed),
 		cmocka_unit_test(test_executor),
+		cmocka_unit_test(test_checkpointer),
 		cmocka_unit_test(test_config_keys),
 	};
 
