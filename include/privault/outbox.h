@@ -6,8 +6,9 @@
  * serve` on a timer).
  *
  * At rest: a message's destination and body are sealed (XChaCha20-Poly1305)
- * with the outbox key, a key derived from the vault's key file (keyed BLAKE2b
- * with the index key over the domain "pv.outbox"), bound to the message id.
+ * with the outbox key, a key derived from the vault's key file (BLAKE2b-256 of
+ * the deterministic Ed25519 signature, with the vault's sign key, of
+ * "privault-derive/v1" NUL "outbox-seal" NUL), bound to the message id.
  * Once delivered (or given up), the sealed payload is deleted; what stays is
  * metadata only: id, channel, topic, subject id, status, attempts, times and
  * the class of the last error (never a value). Each attempt is also written to
@@ -125,8 +126,8 @@ int pv_outbox_list(pv_vault *v, const pv_caller *caller, int status, size_t limi
 		   pv_outbox_entry **out, size_t *count);
 
 /*
- * The webhook secret of recipient `recipient_id`: keyed BLAKE2b-256 with the
- * vault's index key over "pv.webhook" and the id. Give it to the recipient so
+ * The webhook secret of recipient `recipient_id`, derived from the key file
+ * like the outbox key (label "webhook-secret", context the recipient id). Give it to the recipient so
  * it can verify signatures. Admin only; audited ("outbox.secret").
  */
 int pv_outbox_webhook_secret(pv_vault *v, const pv_caller *caller, const char *recipient_id,

@@ -38,10 +38,35 @@ int pv_fulfil_need_admin(const pv_caller *caller, const char *what)
 	return 0;
 }
 
-/* Derive the outbox sealing key into guarded `key` (PV_DEK_LEN bytes). */
+/*
+ * A 32-byte key derived from the vault's key file for `label` and `ctx`:
+ * BLAKE2b-256 of the (deterministic) Ed25519 signature of
+ * "privault-derive/v1" NUL label NUL ctx. The sign key signs nothing else of
+ * this form (audit checkpoints and journal lines have their own formats), so
+ * the signature is a secret only the key file yields. `out` should be guarded.
+ */
+static int derive(pv_vault *v, const char *label, const char *ctx, uint8_t out[32])
+{
+	uint8_t msg[256], sig[PV_SIG_LEN];
+	size_t ll = strlen(label), cl = strlen(ctx);
+	int rc;
+
+	if (19 + ll + 1 + cl > sizeof(msg))
+		return pv_error_set(PV_ELIMIT, "derive: context too long");
+	memcpy(msg, "privault-derive/v1", 19);   /* with its NUL */
+	memcpy(msg + 19, label, ll + 1);
+	memcpy(msg + 19 + ll + 1, ctx, cl);
+	if ((rc = pv_sign(pv_vault_keyring(v), msg, 19 + ll + 1 + cl, sig)) < 0)
+		return rc;
+	crypto_generichash(out, 32, sig, sizeof(sig), NULL, 0);
+	sodium_memzero(sig, sizeof(sig));
+	return 0;
+}
+
+/* The outbox sealing key into guarded `key` (PV_DEK_LEN bytes). */
 static int outbox_key(pv_vault *v, uint8_t *key)
 {
-	return pv_blind_index(pv_vault_keyring(v), "pv.outbox", "outbox-seal-key-v1", key);
+	return derive(v, "outbox-seal", "", key);
 }
 
 int pv_outbox_webhook_secret(pv_vault *v, const pv_caller *caller, const char *recipient_id,
@@ -55,7 +80,7 @@ int pv_outbox_webhook_secret(pv_vault *v, const pv_caller *caller, const char *r
 		return rc;
 	if (!recipient_id || !pv_id_valid(recipient_id, PV_ID_MAX_LEN))
 		return pv_error_set(PV_EINVAL, "recipient: expected a recipient id");
-	if ((rc = pv_blind_index(pv_vault_keyring(v), "pv.webhook", recipient_id, out)) < 0)
+	if ((rc = derive(v, "webhook-secret", recipient_id, out)) < 0)
 		return rc;
 	if ((rc = pv_vault_tx_begin(v)) < 0)
 		return rc;
@@ -335,7 +360,7 @@ static void attempt_send(pv_vault *v, const pv_outbox_config *cfg, const due_msg
 	}
 	secret_hex[0] = 0;
 	if (d->channel == PV_OUTBOX_WEBHOOK) {
-		if (pv_blind_index(pv_vault_keyring(v), "pv.webhook", d->recipient, secret) < 0) {
+		if (derive(v, "webhook-secret", d->recipient, secret) < 0) {
 			snprintf(errclass, 32, "crypto");
 			goto done;
 		}

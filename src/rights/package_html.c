@@ -28,13 +28,28 @@ void pv_fulfil_html_escape(FILE *f, const char *s)
 
 #define E(s) pv_fulfil_html_escape(f, (s))
 
-/* A JSON value as escaped text (strings as they are, others compact JSON). */
+/* A JSON value as escaped text: strings as they are, objects as a list of
+ * fields (nested), other values as compact JSON. */
 static void value_html(FILE *f, json_t *v)
 {
+	const char *key;
+	json_t *x;
 	char *t;
 
 	if (json_is_string(v)) {
 		E(json_string_value(v));
+		return;
+	}
+	if (json_is_object(v)) {
+		fputs("<dl>", f);
+		json_object_foreach(v, key, x) {
+			fputs("<dt>", f);
+			E(key);
+			fputs("</dt><dd>", f);
+			value_html(f, x);
+			fputs("</dd>", f);
+		}
+		fputs("</dl>", f);
 		return;
 	}
 	t = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
