@@ -407,10 +407,11 @@ int pv_request_get(pv_vault *v, const pv_caller *caller, const char *id, pv_requ
 	pv_rq_row row;
 	int rc;
 
-	memset(out, 0, sizeof(*out));
 	if (!v || (rc = pv_rq_caller(caller, 0, "request")) < 0)
 		return v ? rc : pv_error_set(PV_EINVAL, "request: expected a vault");
-	if ((rc = pv_rq_load(v, id, &row)) < 0)
+	rc = pv_rq_load(v, id, &row);   /* id may point into *out */
+	memset(out, 0, sizeof(*out));
+	if (rc < 0)
 		return rc;
 	*out = row.r;
 	return 0;

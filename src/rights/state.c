@@ -163,8 +163,10 @@ int pv_rq_on_verified(pv_vault *v, const pv_caller *caller, pv_rq_row *row)
 			time_t now = (time_t)pv_clock_now();
 			struct tm tm;
 			gmtime_r(&now, &tm);
-			if (tm.tm_year + 1900 - info.birth_year >= ch->parental_consent_below)
-				return pv_rq_move(v, caller, row, PV_REQ_REFUSED, "requester_not_authorized");
+			if (tm.tm_year + 1900 - info.birth_year >= ch->parental_consent_below) {
+				snprintf(r->reason, sizeof(r->reason), "requester_not_authorized");
+				return pv_rq_move(v, caller, row, PV_REQ_REFUSED, r->reason);
+			}
 		}
 	}
 	if (rt && rt->quota[r->type].present) {
@@ -180,7 +182,8 @@ int pv_rq_on_verified(pv_vault *v, const pv_caller *caller, pv_rq_row *row)
 		if (rt->quota[r->type].max >= 0 && q.n >= (size_t)rt->quota[r->type].max) {
 			qsort(q.at, q.n, sizeof(q.at[0]), cmp_time);
 			r->available_at = pv_time_add(q.at[q.n - (size_t)rt->quota[r->type].max], &q.period, NULL, 0);
-			return pv_rq_move(v, caller, row, PV_REQ_REFUSED, "quota_exceeded");
+			snprintf(r->reason, sizeof(r->reason), "quota_exceeded");
+			return pv_rq_move(v, caller, row, PV_REQ_REFUSED, r->reason);
 		}
 	}
 	return 0;
