@@ -109,7 +109,9 @@ typedef struct {
 	int parental_consent;   /* 1 if a parent consented */
 	pv_subject_state state;
 	/* The subject's consent view (consent.h), borrowed; NULL = no consent events.
-	 * pv_vault_decide and record reads load it from the store. */
+	 * When the vault fills this struct (pv_subject_get, pv_vault_decide, record
+	 * reads) it points at the view of the last subject loaded on this thread:
+	 * valid until the next call on this thread that loads a subject. */
 	const struct pv_consent_view *consent;
 } pv_subject_info;
 

@@ -6,6 +6,7 @@
 #define PV_VAULT_PRIVATE
 #include "vault/vault_internal.h"
 
+#include "consent/ledger_internal.h"
 #include "core/error.h"
 #include "core/limits.h"
 #include "core/util.h"
@@ -108,6 +109,51 @@ static inline void verdict(pv_decision *out, pv_reason r)
 	out->reason = r;
 }
 
+/* 1 when `basis` is one of the lawful bases that make a purpose necessary for the service. */
+static int basis_necessary(const char *basis)
+{
+	return basis && (strcmp(basis, "contract") == 0 || strcmp(basis, "legal_obligation") == 0 ||
+			 strcmp(basis, "vital_interests") == 0 || strcmp(basis, "business_purpose") == 0);
+}
+
+/*
+ * The consent rules (docs/consent.md, "Decisions"), after the subject's state:
+ * objection; limitation of sensitive PI (categories marked sensitive, unless
+ * the purpose's basis in the regime is necessary for the service); consent in
+ * force for consent-based purposes (basis "consent" in the regime, or no basis
+ * stated there and mechanism opt_in), fresh under the current notice version
+ * when the purpose asks for it; opt-outs (administrative purposes exempt).
+ */
+static pv_reason consent_rule(const pv_policy *policy, const pv_policy_purpose *pu, const pv_policy_category *c,
+			      const pv_subject_info *subject)
+{
+	const pv_consent_view *view = subject->consent;
+	const pv_consent_view_entry *e = pv_consent_view_find(view, pu->id);
+	unsigned r = (unsigned)subject->regime < PV_REGIME_COUNT ? (unsigned)subject->regime : 0;
+	const char *basis = pu->lawful_basis[r];
+	int needs_consent = basis ? strcmp(basis, "consent") == 0 : pu->consent == PV_CONSENT_OPT_IN;
+
+	if (e && e->objected)
+		return PV_REASON_OBJECTED;
+	if (c && c->sensitive && view && (view->limited_all || (e && e->limited)) && !basis_necessary(basis))
+		return PV_REASON_SENSITIVE_LIMITED;
+	if (needs_consent) {
+		const char *notice;
+		if (!e || e->consent == PV_CONSENT_NONE)
+			return PV_REASON_CONSENT_MISSING;
+		if (e->consent == PV_CONSENT_IS_REFUSED)
+			return PV_REASON_CONSENT_REFUSED;
+		if (e->consent == PV_CONSENT_IS_WITHDRAWN)
+			return PV_REASON_CONSENT_WITHDRAWN;
+		notice = view->current_notice[0] ? view->current_notice : pv_policy_version_label(policy);
+		if (pu->fresh_consent_on_change && notice && strcmp(e->notice_version, notice) != 0)
+			return PV_REASON_CONSENT_STALE;
+	}
+	if (e && e->opted_out && !pu->administrative)
+		return PV_REASON_OPTED_OUT;
+	return PV_REASON_ALLOWED;
+}
+
 /*
  * The decision itself, in the documented order: purpose declared, category
  * declared, purpose covers category (both skipped when category is NULL),
@@ -117,11 +163,12 @@ void pv_vault_decide_any(const pv_policy *policy, const pv_caller *caller, const
 			 const char *category, const char *purpose, pv_decision *out)
 {
 	const pv_policy_purpose *pu = purpose ? pv_policy_purpose_find(policy, purpose) : NULL;
+	const pv_policy_category *c = NULL;
 
 	if (!pu)
 		return verdict(out, PV_REASON_PURPOSE_UNDECLARED);
 	if (category) {
-		const pv_policy_category *c = pv_policy_category_find(policy, category);
+		c = pv_policy_category_find(policy, category);
 		if (!c)
 			return verdict(out, PV_REASON_CATEGORY_UNDECLARED);
 		if (!pv_policy_purpose_has_category(pu, c))
@@ -137,7 +184,7 @@ void pv_vault_decide_any(const pv_policy *policy, const pv_caller *caller, const
 		return verdict(out, PV_REASON_SUBJECT_ERASED);
 	if (subject->state == PV_SUBJECT_RESTRICTED)
 		return verdict(out, PV_REASON_SUBJECT_RESTRICTED);
-	verdict(out, PV_REASON_ALLOWED);
+	verdict(out, consent_rule(policy, pu, c, subject));
 }
 
 /*
@@ -158,10 +205,22 @@ int pv_access_decide(const pv_policy *policy, const pv_caller *caller, const pv_
 	return 0;
 }
 
-/* Load a subject's metadata from the store into the public struct. */
+/*
+ * The consent view of the last subject loaded on this thread (handles are
+ * not thread-safe, so one per thread is enough): pv_vault_subject_load
+ * replaces it, and the pv_subject_info it fills borrows it until then.
+ */
+static __thread pv_consent_view *tls_view;
+
+/*
+ * Load a subject's metadata from the store into the public struct, with its
+ * consent view (subject->consent; borrowed until the next subject load on
+ * this thread).
+ */
 int pv_vault_subject_load(pv_vault *v, const char *subject_id, pv_subject_info *out)
 {
 	pv_store_subject s;
+	pv_consent_view *view = NULL;
 	int rc;
 
 	if (!pv_uuid_valid(subject_id))
@@ -169,6 +228,10 @@ int pv_vault_subject_load(pv_vault *v, const char *subject_id, pv_subject_info *
 	rc = pv_store_subject_get(v->store, subject_id, &s);
 	if (rc < 0)
 		return rc == PV_ENOTFOUND ? pv_error_set(rc, "subject %s: not found", subject_id) : rc;
+	if ((rc = pv_consent_view_load(v, subject_id, &view)) < 0)
+		return rc;
+	pv_consent_view_free(tls_view);
+	tls_view = view;
 	memset(out, 0, sizeof(*out));
 	memcpy(out->id, s.id, sizeof(out->id));
 	out->created_at = s.created_at;
@@ -176,6 +239,7 @@ int pv_vault_subject_load(pv_vault *v, const char *subject_id, pv_subject_info *
 	out->birth_year = s.birth_year;
 	out->parental_consent = s.parental_consent;
 	out->state = (pv_subject_state)s.state;
+	out->consent = view;
 	return 0;
 }
 

@@ -16,6 +16,7 @@
 
 #include <cmocka.h>
 
+#include "privault/consent.h"
 #include "privault/error.h"
 #include "privault/import.h"
 #include "privault/vault.h"
@@ -84,6 +85,8 @@ static char *read_one(pv_vault *v, const char *kind, const char *value, const ch
 	pv_record_list *l = NULL;
 
 	assert_int_equal(pv_subject_find(v, &admin, kind, value, id), 0);
+	/* the policy's purposes are consent-based under GDPR: reading needs a grant in force */
+	assert_int_equal(pv_consent_record_one(v, &admin, id, purpose, PV_CONSENT_GRANTED, NULL, NULL), 0);
 	assert_int_equal(pv_record_read(v, &admin, id, purpose, NULL, &l, NULL), 0);
 	*count = pv_record_list_count(l);
 	assert_true(*count >= 1);

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "privault/privault.h"
+#include "privault/consent.h"
 /* the batch's subject cache is checked from inside (test_batch_subject_cache) */
 #define PV_VAULT_PRIVATE
 #include "vault/vault_internal.h"
@@ -543,6 +544,8 @@ static void test_expiry(void **state)
 	assert_string_equal(buf, "2026-01-31T10:00:00Z");
 	/* (contact, marketing): 30 days */
 	assert_int_equal(put(f->v, &ADMIN, sid, "contact", "marketing", "{\"n\":1}", rid), 0);
+	/* marketing's GDPR basis is consent: reading needs a grant in force */
+	assert_int_equal(pv_consent_record_one(f->v, &ADMIN, sid, "marketing", PV_CONSENT_GRANTED, NULL, NULL), 0);
 	pv_time_format(read_expiry(f, sid, "marketing", "contact"), buf, sizeof(buf));
 	assert_string_equal(buf, "2024-03-01T10:00:00Z");
 
@@ -569,6 +572,8 @@ static void test_policy_versions(void **state)
 	snprintf(v1, sizeof(v1), "%s", pv_policy_hash(pv_vault_policy(f->v)));
 	create_subject(f->v, "erin@example.com", sid);
 	assert_int_equal(put(f->v, &ADMIN, sid, "contact", "marketing", "{\"newsletter\":true}", rid), 0);
+	/* marketing's GDPR basis is consent: reading needs a grant in force */
+	assert_int_equal(pv_consent_record_one(f->v, &ADMIN, sid, "marketing", PV_CONSENT_GRANTED, NULL, NULL), 0);
 
 	assert_int_equal(pv_vault_policy_add(f->v, &AUDITOR, POLICY_V2, v2), PV_EDENIED);
 	assert_int_equal(pv_vault_policy_add(f->v, &ADMIN, POLICY_V2, v2), 0);
@@ -596,8 +601,11 @@ static void test_policy_versions(void **state)
 		reopen(f);
 		assert_string_equal(pv_policy_hash(pv_vault_policy(f->v)), v2);
 	}
-	/* data collected under v2 for analytics is readable for analytics */
+	/* data collected under v2 for analytics is readable for analytics, once consented (GDPR basis consent) */
 	assert_int_equal(put(f->v, &ADMIN, sid, "contact", "analytics", "{\"visits\":3}", rid), 0);
+	assert_int_equal(pv_record_read(f->v, &ADMIN, sid, "analytics", NULL, &l, &d), PV_EDENIED);
+	assert_int_equal(d.reason, PV_REASON_CONSENT_MISSING);
+	assert_int_equal(pv_consent_record_one(f->v, &ADMIN, sid, "analytics", PV_CONSENT_GRANTED, NULL, NULL), 0);
 	assert_int_equal(pv_record_read(f->v, &ADMIN, sid, "analytics", NULL, &l, &d), 0);
 	assert_int_equal(pv_record_list_count(l), 1);
 	assert_int_equal(pv_record_list_denied(l), 1);
