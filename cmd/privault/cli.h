@@ -132,5 +132,6 @@ int pv_cmd_scrub(pv_cli *cli, int argc, char **argv);      /* cmd_scrub.c */
 int pv_cmd_migrate(pv_cli *cli, int argc, char **argv);   /* cmd_store.c */
 int pv_cmd_store(pv_cli *cli, int argc, char **argv);     /* store copy */
 int pv_cmd_consent(pv_cli *cli, int argc, char **argv);   /* cmd_consent.c: consent signal codecs */
+int pv_cmd_fulfil(pv_cli *cli, int argc, char **argv);    /* cmd_fulfil.c: disclosure, package, fulfil, outbox, restore */
 
 #endif

@@ -138,6 +138,25 @@ static const pv_cli_command commands[] = {
 	  "  tcf decode: the IAB TCF v2.2/v2.3 TC string STRING (or stdin) as JSON, or with\n"
 	  "  --events one consent event per line (kind id granted|refused). tcf encode: the\n"
 	  "  TC string of that JSON form. No vault is needed. See docs/consent.md.\n" },
+	{ "disclosure", pv_cmd_fulfil, "the disclosure ledger: record, list (12-month lookback)",
+	  "usage: privault disclosure record SUBJECT --recipient R --purpose P --category C [--category C ...]\n"
+	  "                                  [--sale] [--sharing] [--at T]\n"
+	  "       privault disclosure list SUBJECT [--since T] [--json]\n" },
+	{ "package", pv_cmd_fulfil, "access and portability packages of a subject",
+	  "usage: privault package access|portability SUBJECT (--out DIR | --json)\n"
+	  "  DIR gets package.json, records.csv, disclosures.csv and index.html (docs/rights.md).\n" },
+	{ "fulfil", pv_cmd_fulfil, "erasure with exceptions; restriction of processing",
+	  "usage: privault fulfil erase SUBJECT [--json]\n"
+	  "       privault fulfil restrict|unrestrict SUBJECT\n" },
+	{ "outbox", pv_cmd_fulfil, "deliver, list queued messages; recipients' webhook secrets",
+	  "usage: privault outbox deliver [--limit N] [--mail file:PATH|command:PROG ARGS] [--max-attempts N]\n"
+	  "                               [--backoff SECONDS]\n"
+	  "       privault outbox list [--status pending|delivered|failed] [--json]\n"
+	  "       privault outbox secret RECIPIENT\n"
+	  "  --mail defaults to $PRIVAULT_OUTBOX_MAIL; webhooks need no configuration.\n" },
+	{ "restore", pv_cmd_fulfil, "restore a backup, then replay the suppression journal",
+	  "usage: privault restore BACKUP          copy the SQLite file BACKUP over VAULT/vault.db, then replay\n"
+	  "       privault restore --replay-only [--journal FILE]\n" },
 	{ NULL, NULL, NULL, NULL }
 };
 
