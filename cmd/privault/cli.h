@@ -132,6 +132,8 @@ int pv_cmd_scrub(pv_cli *cli, int argc, char **argv);      /* cmd_scrub.c */
 int pv_cmd_migrate(pv_cli *cli, int argc, char **argv);   /* cmd_store.c */
 int pv_cmd_store(pv_cli *cli, int argc, char **argv);     /* store copy */
 int pv_cmd_consent(pv_cli *cli, int argc, char **argv);   /* cmd_consent.c: consent signal codecs */
+int pv_cmd_request(pv_cli *cli, int argc, char **argv);   /* cmd_rights.c: data-subject requests */
+int pv_cmd_report(pv_cli *cli, int argc, char **argv);    /* cmd_rights.c: report requests --year N */
 int pv_cmd_fulfil(pv_cli *cli, int argc, char **argv);    /* cmd_fulfil.c: disclosure, package, fulfil, outbox, restore */
 
 #endif

@@ -138,6 +138,28 @@ static const pv_cli_command commands[] = {
 	  "  tcf decode: the IAB TCF v2.2/v2.3 TC string STRING (or stdin) as JSON, or with\n"
 	  "  --events one consent event per line (kind id granted|refused). tcf encode: the\n"
 	  "  TC string of that JSON form. No vault is needed. See docs/consent.md.\n" },
+	{ "request", pv_cmd_request, "data-subject requests: intake, verification, deadlines, refusals",
+	  "usage: privault request submit --type T (--id KIND=VALUE | --subject ID) [--regime R]\n"
+	  "                  [--requester subject|agent|parent --authorization REF] [--details JSON] [--json]\n"
+	  "       privault request send-code ID --id email=ADDR\n"
+	  "       privault request verify ID --code DIGITS [--id2 KIND=VALUE]\n"
+	  "       privault request confirm ID\n"
+	  "       privault request start|complete|partial|withdraw ID [--reason R]\n"
+	  "       privault request refuse|excessive ID --reason R\n"
+	  "       privault request fee-paid ID\n"
+	  "       privault request extend ID --reason R --id email=ADDR\n"
+	  "       privault request show ID [--json]\n"
+	  "       privault request list --subject ID [--json]\n"
+	  "       privault request due [--within DAYS] [--json]\n"
+	  "       privault request expire\n"
+	  "  T: access, portability, deletion, rectification, restriction, objection, opt_out,\n"
+	  "  limit_sensitive, withdraw_consent. Codes go out through the outbox (`privault outbox\n"
+	  "  deliver`). due lists open requests past their deadline, or due within DAYS.\n"
+	  "  See docs/rights.md for the state machine, levels and deadlines.\n" },
+	{ "report", pv_cmd_report, "CCPA metrics of data-subject requests for one year",
+	  "usage: privault report requests --year N [--json]\n"
+	  "  Per request type: received, complied with in whole, in part, denied, open,\n"
+	  "  mean and median days to respond, over requests received in year N (UTC).\n" },
 	{ "disclosure", pv_cmd_fulfil, "the disclosure ledger: record, list (12-month lookback)",
 	  "usage: privault disclosure record SUBJECT --recipient R --purpose P --category C [--category C ...]\n"
 	  "                                  [--sale] [--sharing] [--at T]\n"
