@@ -67,6 +67,10 @@ class World:
                             {"category": cat, "purpose": pur, "data": data}, key="ADMIN")
             assert r.status == 201, r.body
             self.records[cat] = r.json()["id"]
+        # marketing is an opt_in purpose: the matrix tests roles and grants, so the subject consented
+        r = srv.request("POST", "/v1/consent/subjects/%s/events" % self.subject,
+                        {"items": [{"purpose": "marketing", "action": "granted"}]}, key="ADMIN")
+        assert r.status == 201, r.body
         self.policy = srv.request("GET", "/v1/policy", key="ADMIN").json()["hash"]
         with open(os.path.join(srv.src, "tests", "data", "vault-policy.yaml"), "rb") as f:
             self.policy_yaml = f.read()
@@ -252,6 +256,54 @@ def fx_scrub(w):
             v("json", "/v1/scrub", ALL200, body={"json": {"user": fresh_email()}, "pseudonymize": True})]
 
 
+# Consent (api_consent.c): admins and services record and read a subject ref's ledger;
+# auditors never read a subject's ledger but may export and list deadlines (metadata).
+def fx_consent_events(w):
+    return [v("cookie class", "/v1/consent/subjects/%s/events" % w.subject, exp(201, 201, 201, 201, 403),
+              body={"items": [{"purpose": "analytics", "action": "granted"}]}),
+            v("device", "/v1/consent/subjects/dev_%s/events" % ("m" * 30), exp(201, 201, 201, 201, 403),
+              body={"items": [{"purpose": "functional", "action": "refused"}]})]
+
+
+def fx_consent_signals(w):
+    return [v("usp", "/v1/consent/subjects/%s/signals" % w.subject, exp(201, 201, 201, 201, 403),
+              body={"type": "usp", "string": "1YYN"})]
+
+
+def fx_consent_read(suffix):
+    return lambda w: [v("", "/v1/consent/subjects/%s%s" % (w.subject, suffix), exp(200, 200, 200, 200, 403))]
+
+
+def fx_consent_meta(path):
+    return lambda w: [v("", path, exp(200, 403, 403, 403, 200))]
+
+
+def fx_consent_deadline_done(w):
+    return [v("absent", "/v1/consent/deadlines/00000000-0000-4000-8000-000000000000/done",
+              exp(404, 403, 403, 403, 403))]
+
+
+def fx_banner_choice(w):
+    return [v("", "/v1/banner/choices", ALL200,
+              body=lambda c: {"device": "dev_" + "b" * 30, "categories": {"analytics": True}})]
+
+
+# Data-subject requests (api_rights.c): admins and services take requests in and move them;
+# auditors read them, the due list and the report; confirm, excessive and fee-paid are admin-only.
+def new_request(w, typ="opt_out"):
+    r = w.srv.request("POST", "/v1/requests", {"type": typ, "id_kind": "email", "id_value": w.email}, key="ADMIN")
+    assert r.status == 201, r.body
+    return r.json()["id"]
+
+
+WRITERS = exp(200, 200, 200, 200, 403)
+
+
+def fx_request_op(verb, body, expectations, typ="opt_out"):
+    return lambda w: [v("", lambda c: "/v1/requests/%s/%s" % (new_request(w, typ), verb), expectations,
+                        body=body(w))]
+
+
 FIXTURES = {
     "POST /v1/subjects": fx_subjects_create,
     "GET /v1/subjects/{id}": fx_subject_get,
@@ -279,6 +331,39 @@ FIXTURES = {
     "GET /v1/holds/{id}": fx_hold_get,
     "POST /v1/holds/{id}/release": fx_hold_release,
     "POST /v1/retention/sweep": fx_sweep,
+    "POST /v1/requests": lambda w: [v("", "/v1/requests", exp(201, 201, 201, 201, 403),
+                                      body=lambda c: {"type": "opt_out", "id_kind": "email",
+                                                      "id_value": fresh_email()})],
+    "GET /v1/requests/due": lambda w: [v("", "/v1/requests/due?within_days=30", ALL200)],
+    "GET /v1/requests/{id}": lambda w: [v("", "/v1/requests/%s" % new_request(w), ALL200)],
+    "POST /v1/requests/{id}/code": fx_request_op("code", lambda w: {"id_kind": "email", "id_value": w.email},
+                                                 WRITERS, "access"),
+    "POST /v1/requests/{id}/verify": fx_request_op("verify", lambda w: {"code": "1"},
+                                                   exp(400, 400, 400, 400, 403), "access"),
+    "POST /v1/requests/{id}/confirm": fx_request_op("confirm", lambda w: None, exp(400, 403, 403, 403, 403)),
+    "POST /v1/requests/{id}/transition": fx_request_op("transition", lambda w: {"state": "in_progress"}, WRITERS),
+    "POST /v1/requests/{id}/refuse": fx_request_op("refuse", lambda w: {"reason": "manifestly_unfounded"}, WRITERS),
+    "POST /v1/requests/{id}/excessive": fx_request_op("excessive", lambda w: {"reason": "excessive"},
+                                                      exp(200, 403, 403, 403, 403)),
+    "POST /v1/requests/{id}/fee-paid": fx_request_op("fee-paid", lambda w: None, exp(400, 403, 403, 403, 403)),
+    "POST /v1/requests/{id}/extend": fx_request_op("extend", lambda w: {"reason": "complex_request",
+                                                                        "id_kind": "email",
+                                                                        "id_value": w.email}, WRITERS),
+    "GET /v1/reports/requests": lambda w: [v("", "/v1/reports/requests?year=2025", exp(200, 403, 403, 403, 200))],
+    "POST /v1/consent/subjects/{ref}/events": fx_consent_events,
+    "POST /v1/consent/subjects/{ref}/signals": fx_consent_signals,
+    "GET /v1/consent/subjects/{ref}": fx_consent_read(""),
+    "GET /v1/consent/subjects/{ref}/history": fx_consent_read("/history"),
+    "GET /v1/consent/subjects/{ref}/receipt": fx_consent_read("/receipt"),
+    "GET /v1/consent/subjects/{ref}/receipt.csv": fx_consent_read("/receipt.csv"),
+    "GET /v1/consent/export": fx_consent_meta("/v1/consent/export"),
+    "GET /v1/consent/deadlines": fx_consent_meta("/v1/consent/deadlines"),
+    "POST /v1/consent/deadlines/{event}/done": fx_consent_deadline_done,
+    "GET /consent.js": fx_public("/consent.js"),
+    "GET /v1/banner": fx_public("/v1/banner"),
+    "OPTIONS /v1/banner": fx_public("/v1/banner"),
+    "POST /v1/banner/choices": fx_banner_choice,
+    "OPTIONS /v1/banner/choices": fx_public("/v1/banner/choices"),
     "GET /healthz": fx_public("/healthz"),
     "GET /readyz": fx_public("/readyz"),
     "GET /metrics": fx_public("/metrics"),
@@ -311,7 +396,7 @@ def main():
                 path = var["path"] if var["path"] is not None else route["pattern"]
                 for caller in CALLERS:
                     if route["public"]:
-                        want = 200
+                        want = route.get("success", 200)
                     elif caller == "NOKEY":
                         want = 401
                     elif ROLE_OF[caller] not in route["roles"]:
