@@ -142,6 +142,7 @@ extern const pv_http_route pv_http_api_routes[];
 extern const pv_http_route pv_http_system_routes[];
 extern const pv_http_route pv_http_scrub_routes[];    /* api_scrub.c: POST /v1/scrub */
 extern const pv_http_route pv_http_retention_routes[];   /* api_retention.c: legal holds, sweep */
+extern const pv_http_route pv_http_rights_routes[];    /* api_rights.c: data-subject requests, CCPA report */
 extern const pv_http_route pv_http_consent_routes[];   /* api_consent.c: the consent ledger */
 extern const pv_http_route pv_http_banner_routes[];    /* api_consent_banner.c: cookie banner, /consent.js */
 extern const pv_http_route *const pv_http_route_tables[];   /* NULL-terminated */

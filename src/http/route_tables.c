@@ -6,6 +6,7 @@ const pv_http_route *const pv_http_route_tables[] = {
 	pv_http_api_routes,
 	pv_http_scrub_routes,
 	pv_http_retention_routes,
+	pv_http_rights_routes,
 	pv_http_consent_routes,
 	pv_http_banner_routes,
 	NULL,

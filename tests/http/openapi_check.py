@@ -35,6 +35,13 @@ def probe_body(method, pattern, w):
         "POST /v1/apikeys": {"name": "probe-%d" % next(matrix.counter), "role": "auditor"},
         "POST /v1/holds": {"reason": "Probe case", "subject_id": w.subject},
         "POST /v1/retention/sweep": {"dry_run": True},
+        "POST /v1/requests": {"type": "opt_out", "id_kind": "email", "id_value": w.email},
+        "POST /v1/requests/{id}/code": {"id_kind": "email", "id_value": w.email},
+        "POST /v1/requests/{id}/verify": {"code": "1"},
+        "POST /v1/requests/{id}/transition": {"state": "in_progress"},
+        "POST /v1/requests/{id}/refuse": {"reason": "excessive"},
+        "POST /v1/requests/{id}/excessive": {"reason": "excessive"},
+        "POST /v1/requests/{id}/extend": {"reason": "complex_request", "id_kind": "email", "id_value": w.email},
         "POST /v1/consent/subjects/{ref}/events": {"items": [{"purpose": "analytics", "action": "granted"}]},
         "POST /v1/consent/subjects/{ref}/signals": {"type": "usp", "string": "1YNN"},
         "POST /v1/banner/choices": {"device": "dev_" + "a" * 32, "categories": {"analytics": True}},
@@ -50,6 +57,8 @@ def probe_body(method, pattern, w):
         subject = w.new_key()
     if pattern.startswith("/v1/holds/"):
         subject = w.new_hold()
+    if pattern.startswith("/v1/requests/{id}"):   # rights (api_rights.c): a fresh opt-out request
+        subject = matrix.new_request(w)
     path = pattern.replace("{id}", subject).replace("{record}", w.records["identifiers"]).replace("{hash}", w.policy)
     # consent (api_consent.c): the world's subject; a deadline id that does not exist (no policy
     # purpose of the test vault has an opt-out window), answered 404 (PROBE_404)
