@@ -9,7 +9,7 @@
  *                     [--sale] [--sharing] [--at T]
  *   disclosure list SUBJECT [--since T] [--json]
  *   package access|portability SUBJECT (--out DIR | --json)
- *   fulfil erase SUBJECT [--json]     fulfil restrict|unrestrict SUBJECT
+ *   fulfil erase SUBJECT [--json]     fulfil restrict|unrestrict SUBJECT     fulfil purge [--limit N]
  *   outbox deliver [--limit N] [--mail SPEC] [--max-attempts N] [--backoff SECONDS]
  *   outbox list [--status pending|delivered|failed] [--json]
  *   outbox secret RECIPIENT
@@ -170,28 +170,40 @@ static int cmd_package(pv_cli *cli, int argc, char **argv)
 
 static int cmd_fulfil_verb(pv_cli *cli, int argc, char **argv)
 {
-	const char *verb = argc >= 2 ? argv[1] : "";
-	int json = 0;
+	const char *verb = argc >= 2 ? argv[1] : "", *limit = NULL;
+	int json = 0, purge = strcmp(verb, "purge") == 0;
 	const pv_cli_opt opts[] = { { "--json", NULL, &json, NULL }, { NULL, NULL, NULL, NULL } };
+	const pv_cli_opt popts[] = { { "--limit", &limit, NULL, NULL }, { NULL, NULL, NULL, NULL } };
+	unsigned long long n_limit = 0;
 	const pv_caller *caller;
 	const char *pos[1];
-	size_t npos = 0;
+	size_t npos = 0, purged = 0;
 	pv_vault *v;
 	int rc;
 
-	if (strcmp(verb, "erase") != 0 && strcmp(verb, "restrict") != 0 && strcmp(verb, "unrestrict") != 0)
-		return pv_cli_usage_error(cli, "fulfil: expected erase, restrict or unrestrict");
-	if ((rc = pv_cli_parse(cli, argc, argv, 2, opts, pos, 1, &npos)) >= 0)
+	if (strcmp(verb, "erase") != 0 && strcmp(verb, "restrict") != 0 && strcmp(verb, "unrestrict") != 0 && !purge)
+		return pv_cli_usage_error(cli, "fulfil: expected erase, restrict, unrestrict or purge");
+	if ((rc = pv_cli_parse(cli, argc, argv, 2, purge ? popts : opts, pos, 1, &npos)) >= 0)
 		return rc;
-	if (npos != 1)
-		return pv_cli_usage_error(cli, "fulfil %s: expected a subject id", verb);
+	if (npos != (purge ? 0u : 1u))
+		return pv_cli_usage_error(cli, "fulfil %s: expected %s", verb, purge ? "no arguments" : "a subject id");
+	if (limit && (rc = pv_cli_parse_u64(cli, "--limit", limit, &n_limit)) != 0)
+		return rc;
 	if ((rc = pv_cli_caller(cli, &caller)) != 0)
 		return rc;
 	if ((rc = pv_cli_open(cli, &v)) != 0)
 		return rc;
-	if (strcmp(verb, "erase") == 0) {
+	if (purge) {
+		if ((rc = pv_fulfil_purge(v, caller, (size_t)n_limit, &purged)) != 0)
+			rc = pv_cli_fail(rc);
+		else
+			printf("purged records=%zu\n", purged);
+	} else if (strcmp(verb, "erase") == 0) {
 		pv_erasure_report r;
-		if ((rc = pv_fulfil_erase(v, caller, pos[0], &r)) != 0) {
+		/* the erasure crypto-shreds at once; the unreadable rows are deleted right after */
+		if ((rc = pv_fulfil_erase(v, caller, pos[0], &r)) == 0 && r.full)
+			rc = pv_fulfil_purge(v, caller, 0, &purged);
+		if (rc != 0) {
 			rc = pv_cli_fail(rc);
 		} else if (json) {
 			json_t *items = json_array();
@@ -280,7 +292,9 @@ static int cmd_outbox(pv_cli *cli, int argc, char **argv)
 		return rc;
 	if (strcmp(verb, "deliver") == 0) {
 		pv_outbox_report r;
-		if ((rc = pv_outbox_deliver(v, caller, 0, (size_t)n_limit, &cfg, &r)) != 0)
+		size_t purged = 0;
+		if ((rc = pv_outbox_deliver(v, caller, 0, (size_t)n_limit, &cfg, &r)) != 0 ||
+		    (rc = pv_fulfil_purge(v, caller, 0, &purged)) != 0)   /* the periodic job also purges */
 			rc = pv_cli_fail(rc);
 		else
 			printf("attempted=%zu\tdelivered=%zu\tretrying=%zu\tfailed=%zu\tskipped=%zu\n", r.attempted,

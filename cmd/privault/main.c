@@ -169,7 +169,8 @@ static const pv_cli_command commands[] = {
 	  "  DIR gets package.json, records.csv, disclosures.csv and index.html (docs/rights.md).\n" },
 	{ "fulfil", pv_cmd_fulfil, "erasure with exceptions; restriction of processing",
 	  "usage: privault fulfil erase SUBJECT [--json]\n"
-	  "       privault fulfil restrict|unrestrict SUBJECT\n" },
+	  "       privault fulfil restrict|unrestrict SUBJECT\n"
+	  "       privault fulfil purge [--limit N]   delete the rows of crypto-shredded subjects\n" },
 	{ "outbox", pv_cmd_fulfil, "deliver, list queued messages; recipients' webhook secrets",
 	  "usage: privault outbox deliver [--limit N] [--mail file:PATH|command:PROG ARGS] [--max-attempts N]\n"
 	  "                               [--backoff SECONDS]\n"

@@ -129,12 +129,26 @@ typedef struct {
  * record (an exception keeps a record when its categories contain the
  * record's category and its purposes contain the record's purpose or "*", and,
  * when it has a duration, collected_at + duration is still ahead; an active
- * legal hold covering the record keeps it too). Everything in one transaction:
- * delete, suppress, queue notices, audit ("fulfil.erase", outcome
- * "ok:deleted=N,kept=M,full=0|1"). Admin callers. Free with pv_erasure_report_free.
+ * legal hold covering the record keeps it too; records are read only for the
+ * categories some exception or hold names). Everything in one transaction:
+ * delete (or crypto-shred, below), suppress, queue notices, audit
+ * ("fulfil.erase", outcome "ok:deleted=N,kept=M,full=0|1"). Inside no
+ * pv_vault_begin batch of the caller. Admin callers. Free with pv_erasure_report_free.
  */
 int pv_fulfil_erase(pv_vault *v, const pv_caller *caller, const char *subject_id, pv_erasure_report *out);
 void pv_erasure_report_free(pv_erasure_report *r);   /* frees the items; accepts NULL */
+
+/*
+ * A full erasure crypto-shreds at once (key, identifiers, consent rows,
+ * suppression, state ERASED: the records are unreadable from that commit on)
+ * and queues the subject's record rows for deletion, so that it takes the same
+ * time whatever the number of records. pv_fulfil_purge deletes the rows of up
+ * to `limit` (0 = 100) queued subjects, one transaction and one audit entry
+ * ("fulfil.purge") each; *out_records (may be NULL) = rows deleted. Run by
+ * `privault fulfil erase` right after the erasure, by `privault fulfil purge`
+ * and by `privault outbox deliver`. Admin callers.
+ */
+int pv_fulfil_purge(pv_vault *v, const pv_caller *caller, size_t limit, size_t *out_records);
 
 /* ---- suppression journal and restore ---------------------------------- */
 

@@ -202,6 +202,101 @@ void pv_erasure_report_free(pv_erasure_report *r)
 	r->nitems = 0;
 }
 
+typedef struct {
+	pv_category_count *v;
+	size_t n, cap;
+} cat_list;
+
+static int cat_cb(const char *category, size_t count, void *payload)
+{
+	cat_list *l = payload;
+
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 8;
+		pv_category_count *nv = realloc(l->v, cap * sizeof(*nv));
+		if (!nv)
+			return pv_error_set(PV_ENOMEM, "erase: out of memory");
+		l->v = nv;
+		l->cap = cap;
+	}
+	snprintf(l->v[l->n].category, sizeof(l->v[0].category), "%s", category);
+	l->v[l->n].count = count;
+	l->n++;
+	return 0;
+}
+
+/* 1 when an active hold or an exception of the policy could keep some record of `category`. */
+static int category_may_be_kept(const pv_policy *p, const hold_list *holds, const char *subject_id,
+				const char *category)
+{
+	for (size_t i = 0; i < holds->n; i++)
+		if ((!holds->v[i].subject_id[0] || strcmp(holds->v[i].subject_id, subject_id) == 0) &&
+		    (!holds->v[i].category[0] || strcmp(holds->v[i].category, category) == 0))
+			return 1;
+	for (size_t i = 0; i < pv_policy_exception_count(p); i++) {
+		const pv_policy_exception *e = pv_policy_exception_at(p, i);
+		if (list_has(e->categories, e->ncategories, category))
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * Crypto-shred subject_id inside the open batch: consent rows, the data key,
+ * identifiers (their blind indexes go to *ids and to the suppression table),
+ * state ERASED, and the subject queued in erasure_purges: its record rows,
+ * unreadable from here on, are deleted later by pv_fulfil_purge, so the
+ * erasure takes the same time whatever the number of records.
+ */
+static int shred(pv_vault *v, const pv_caller *caller, const char *subject_id, size_t records, void *ids_list,
+		 pv_time now)
+{
+	static const char q[] = "INSERT INTO erasure_purges (subject_id, queued_at) VALUES (?, ?)"
+				" ON CONFLICT (subject_id) DO NOTHING";
+	struct {
+		pv_fulfil_ident *v;
+		size_t n, cap;
+	} *ids = ids_list;
+	pv_store *s = pv_vault_store(v);
+	pv_store_value p[] = { pv_sv_text(subject_id), pv_sv_int(now) };
+	char outcome[64];
+	int rc;
+
+	pv_vault_put_cache_wipe(v);
+	rc = pv_consent_erase(v, caller, subject_id, NULL);
+	if (rc == 0) {
+		rc = pv_store_key_delete(s, subject_id);
+		if (rc == PV_ENOTFOUND)
+			rc = 0;
+	}
+	if (rc == 0)
+		rc = pv_store_identifier_each(s, subject_id, ident_cb, ids);
+	if (rc == 0)
+		rc = pv_store_identifier_delete_subject(s, subject_id);
+	for (size_t i = 0; rc == 0 && i < ids->n; i++)
+		rc = pv_store_suppression_insert(s, ids->v[i].kind, ids->v[i].bi, "erasure", now);
+	if (rc == 0)
+		rc = pv_store_subject_set_state(s, subject_id, PV_SUBJECT_ERASED, now);
+	if (rc == 0 && records)
+		rc = pv_store_exec(s, "erasure_purges insert", q, p, 2, NULL);
+	snprintf(outcome, sizeof(outcome), "ok:records=%zu,deferred", records);
+	if (rc == 0)
+		rc = pv_audit_append(pv_vault_audit(v), caller->name, "subject.erase", subject_id, NULL, NULL, outcome);
+	return rc;
+}
+
+/* Judge the records of `category` (appended to recs). */
+static int judge_category(pv_vault *v, const char *subject_id, const char *category, const hold_list *holds,
+			  rec_list *recs, pv_time now)
+{
+	size_t from = recs->n;
+	int rc = pv_store_record_each(pv_vault_store(v), subject_id, category, rec_cb, recs);
+
+	for (size_t i = from; rc == 0 && i < recs->n; i++)
+		record_judge(pv_vault_policy(v), holds, &recs->v[i], now);
+	return rc;
+}
+
 /* Shared by pv_fulfil_erase and pv_fulfil_run (request id for the notices). */
 int pv_fulfil_erase_request(pv_vault *v, const pv_caller *caller, const char *subject_id, const char *request_id,
 			    pv_erasure_report *out);
@@ -215,6 +310,9 @@ int pv_fulfil_erase_request(pv_vault *v, const pv_caller *caller, const char *su
 	pv_subject_info info;
 	rec_list recs = { 0 };
 	hold_list holds = { 0 };
+	cat_list cats = { 0 };
+	unsigned char *judged = NULL;
+	size_t total = 0;
 	pv_time now = pv_clock_now();
 	char outcome[96];
 	int rc;
@@ -234,21 +332,46 @@ int pv_fulfil_erase_request(pv_vault *v, const pv_caller *caller, const char *su
 	if (rc == 0)
 		rc = pv_store_hold_each(pv_vault_store(v), 1, hold_cb, &holds);
 	if (rc == 0)
-		rc = pv_store_record_each(pv_vault_store(v), subject_id, NULL, rec_cb, &recs);
-	for (size_t i = 0; rc == 0 && i < recs.n; i++)
-		record_judge(pv_vault_policy(v), &holds, &recs.v[i], now);
+		rc = pv_store_record_count_categories(pv_vault_store(v), subject_id, cat_cb, &cats);
+	if (rc == 0 && !(judged = calloc(cats.n + 1, 1)))
+		rc = pv_error_set(PV_ENOMEM, "erase: out of memory");
+	/* records are read only for categories an exception or a hold could keep */
+	for (size_t i = 0; rc == 0 && i < cats.n; i++) {
+		total += cats.v[i].count;
+		if (category_may_be_kept(pv_vault_policy(v), &holds, subject_id, cats.v[i].category)) {
+			judged[i] = 1;
+			rc = judge_category(v, subject_id, cats.v[i].category, &holds, &recs, now);
+		}
+	}
 	if (rc == 0)
 		rc = report_build(&recs, out);
-	if (rc == 0 && out->kept == 0) {
-		out->full = 1;
-		out->deleted = recs.n;
-		rc = pv_store_identifier_each(pv_vault_store(v), subject_id, ident_cb, &ids);
+	if (rc == 0 && out->kept) {
+		/* partial: read the other categories too and delete every record nothing keeps */
+		for (size_t i = 0; rc == 0 && i < cats.n; i++)
+			if (!judged[i])
+				rc = judge_category(v, subject_id, cats.v[i].category, &holds, &recs, now);
+		pv_erasure_report_free(out);
+		memset(out, 0, sizeof(*out));
 		if (rc == 0)
-			rc = pv_consent_erase(v, caller, subject_id, NULL);
+			rc = report_build(&recs, out);
 		if (rc == 0)
-			rc = pv_subject_erase(v, caller, subject_id);
+			rc = delete_unkept(v, &recs, &out->deleted);
 	} else if (rc == 0) {
-		rc = delete_unkept(v, &recs, &out->deleted);
+		/* nothing kept: one item per category from the counts, then crypto-shredding */
+		pv_erasure_report_free(out);
+		memset(out, 0, sizeof(*out));
+		out->items = calloc(cats.n + 1, sizeof(*out->items));
+		if (!out->items)
+			rc = pv_error_set(PV_ENOMEM, "erase: out of memory");
+		for (size_t i = 0; rc == 0 && i < cats.n; i++) {
+			memcpy(out->items[i].category, cats.v[i].category, sizeof(out->items[i].category));
+			out->items[i].records = cats.v[i].count;
+		}
+		out->nitems = cats.n;
+		out->full = 1;
+		out->deleted = total;
+		if (rc == 0)
+			rc = shred(v, caller, subject_id, total, &ids, now);
 	}
 	if (rc == 0)
 		rc = pv_fulfil_notify_erasure(v, caller, subject_id, request_id, &out->notified);
@@ -265,11 +388,82 @@ int pv_fulfil_erase_request(pv_vault *v, const pv_caller *caller, const char *su
 		pv_vault_rollback(v);
 	free(recs.v);
 	free(holds.v);
+	free(cats.v);
+	free(judged);
 	if (ids.v)
 		memset(ids.v, 0, ids.cap * sizeof(*ids.v));
 	free(ids.v);
 	if (rc < 0)
 		pv_erasure_report_free(out);
+	return rc;
+}
+
+typedef struct {
+	char (*v)[PV_ID_LEN + 1];
+	size_t n, cap;
+} id_list;
+
+static int purge_cb(const char *const *cols, const pv_store_value *vals, size_t n, void *payload)
+{
+	id_list *l = payload;
+
+	(void)cols;
+	(void)n;
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 16;
+		char(*nv)[PV_ID_LEN + 1] = realloc(l->v, cap * sizeof(*nv));
+		if (!nv)
+			return pv_error_set(PV_ENOMEM, "purge: out of memory");
+		l->v = nv;
+		l->cap = cap;
+	}
+	pv_sv_get_text(&vals[0], l->v[l->n++], PV_ID_LEN + 1);
+	return 0;
+}
+
+/*
+ * Delete the record rows of up to `limit` (0 = 100) crypto-shredded subjects
+ * queued by pv_fulfil_erase, one transaction and one audit entry
+ * ("fulfil.purge", "ok:records=N") per subject. *out_records (may be NULL) =
+ * rows deleted. Admin callers.
+ */
+int pv_fulfil_purge(pv_vault *v, const pv_caller *caller, size_t limit, size_t *out_records)
+{
+	static const char sel[] = "SELECT subject_id FROM erasure_purges ORDER BY queued_at, subject_id LIMIT ?";
+	static const char del[] = "DELETE FROM erasure_purges WHERE subject_id = ?";
+	pv_store_value lim = pv_sv_int(limit ? (int64_t)limit : 100);
+	id_list l = { 0 };
+	size_t total = 0;
+	int rc;
+
+	if (!v)
+		return pv_error_set(PV_EINVAL, "purge: expected a vault");
+	if ((rc = pv_vault_caller_check(caller)) < 0 || (rc = pv_fulfil_need_admin(caller, "purge")) < 0)
+		return rc;
+	if ((rc = pv_store_query(pv_vault_store(v), "erasure_purges list", sel, &lim, 1, purge_cb, &l)) < 0)
+		goto done;
+	for (size_t i = 0; i < l.n; i++) {
+		pv_store_value p = pv_sv_text(l.v[i]);
+		char outcome[48];
+		size_t d = 0;
+
+		if ((rc = pv_vault_tx_begin(v)) < 0)
+			goto done;
+		rc = pv_store_record_delete_subject(pv_vault_store(v), l.v[i], &d);
+		if (rc == 0)
+			rc = pv_store_exec(pv_vault_store(v), "erasure_purges delete", del, &p, 1, NULL);
+		snprintf(outcome, sizeof(outcome), "ok:records=%zu", d);
+		if (rc == 0)
+			rc = pv_audit_append(pv_vault_audit(v), caller->name, "fulfil.purge", l.v[i], NULL, NULL, outcome);
+		if ((rc = pv_vault_tx_end(v, rc)) < 0)
+			goto done;
+		total += d;
+	}
+	rc = 0;
+done:
+	free(l.v);
+	if (out_records)
+		*out_records = total;
 	return rc;
 }
 

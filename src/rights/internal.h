@@ -42,7 +42,7 @@ int pv_fulfil_journal_append(pv_vault *v, const pv_fulfil_ident *ids, size_t n, 
 
 /* HTML-escape `s` to f (& < > " '). (package_html.c) */
 void pv_fulfil_html_escape(FILE *f, const char *s);
-/* Write index.html of a package from its JSON document (package_html.c). */
-int pv_fulfil_html_write(const char *path, const char *json, size_t len);
+/* Write index.html of a package from its document (package_html.c; a json_t *, borrowed). */
+int pv_fulfil_html_write(const char *path, void *doc);
 
 #endif

@@ -462,7 +462,7 @@ int pv_package_write(pv_vault *v, const pv_caller *caller, const char *subject_i
 		if ((rc = csv_disclosures(path, doc)) < 0)
 			goto done;
 		snprintf(path, sizeof(path), "%s/index.html", dir);
-		if ((rc = pv_fulfil_html_write(path, s, strlen(s))) < 0)
+		if ((rc = pv_fulfil_html_write(path, doc)) < 0)
 			goto done;
 	}
 	if ((rc = pv_vault_tx_begin(v)) == 0) {

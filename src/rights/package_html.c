@@ -126,7 +126,7 @@ static void categories_html(FILE *f, json_t *cats)
 	}
 }
 
-int pv_fulfil_html_write(const char *path, const char *json, size_t len)
+int pv_fulfil_html_write(const char *path, void *docp)
 {
 	static const char *const rcols[] = { "category", "purpose", "source", "collected_at", "data" };
 	static const char *const rheads[] = { "Category", "Purpose", "Source", "Collected", "Data" };
@@ -136,17 +136,12 @@ int pv_fulfil_html_write(const char *path, const char *json, size_t len)
 	static const char *const cheads[] = { "When", "Purpose", "Choice", "How", "Notice" };
 	static const char *const pcols[] = { "id", "name", "type", "country", "transfer_safeguard" };
 	static const char *const pheads[] = { "Id", "Name", "Type", "Country", "Safeguard" };
-	json_error_t err;
-	json_t *doc = json_loadb(json, len, 0, &err), *ctl, *subj;
+	json_t *doc = docp, *ctl, *subj;
 	FILE *f;
 	int rc = 0;
 
-	if (!doc)
-		return pv_error_set(PV_ERROR, "package: the document did not parse back");
-	if (!(f = fopen(path, "we"))) {
-		json_decref(doc);
+	if (!(f = fopen(path, "we")))
 		return pv_error_set(PV_EIO, "package: cannot write index.html (%s)", strerror(errno));
-	}
 	ctl = json_object_get(doc, "controller");
 	subj = json_object_get(doc, "subject");
 	fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
@@ -178,6 +173,5 @@ int pv_fulfil_html_write(const char *path, const char *json, size_t len)
 	fputs("</body>\n</html>\n", f);
 	if (fclose(f) != 0)
 		rc = pv_error_set(PV_EIO, "package: cannot write index.html");
-	json_decref(doc);
 	return rc;
 }

@@ -7,6 +7,8 @@
  * outbox:           messages to deliver; nonce/payload hold the sealed destination and
  *                   body until delivered or failed, then are set to NULL (metadata stays).
  * outbox_attempts:  the delivery log: one row per attempt, metadata only.
+ * erasure_purges:   subjects crypto-shredded by a deletion request whose (unreadable) record
+ *                   rows are still to be deleted by pv_fulfil_purge, in batches.
  */
 #include <stddef.h>
 
@@ -45,5 +47,9 @@ const char *const pv_migration_fulfil[] = {
 	" at BIGINT NOT NULL,"
 	" result TEXT NOT NULL,"
 	" PRIMARY KEY (message_id, attempt))",
+
+	"CREATE TABLE erasure_purges ("
+	" subject_id TEXT PRIMARY KEY,"
+	" queued_at BIGINT NOT NULL)",
 	NULL
 };

@@ -413,6 +413,7 @@ static void test_erase_full_suppresses(void **state)
 	pv_subject_info info;
 	char sid[PV_ID_LEN + 1], path[300], again[PV_ID_LEN + 1], *j;
 	uint8_t bi[PV_BLIND_INDEX_LEN];
+	size_t n = 0;
 
 	subject(f->v, "hal@example.com", sid);
 	for (int i = 0; i < 5; i++)
@@ -424,8 +425,16 @@ static void test_erase_full_suppresses(void **state)
 	pv_erasure_report_free(&r);
 	assert_int_equal(pv_subject_get(f->v, &ADMIN, sid, &info), 0);
 	assert_int_equal(info.state, PV_SUBJECT_ERASED);
-	assert_int_equal(subject_records(f->v, sid), 0);
+	/* crypto-shredded at once: the rows wait for the purge, unreadable */
+	assert_int_equal(subject_records(f->v, sid), 5);
 	assert_int_equal(pv_record_read(f->v, &ADMIN, sid, "account", NULL, &l, NULL) < 0, 1);
+	assert_int_equal(pv_fulfil_purge(f->v, &SERVICE, 0, &n), PV_EDENIED);
+	assert_ok(pv_fulfil_purge(f->v, &ADMIN, 0, &n));
+	assert_int_equal(n, 5);
+	assert_int_equal(subject_records(f->v, sid), 0);
+	assert_int_equal(audit_count(f->v, "fulfil.purge", sid, NULL), 1);
+	assert_ok(pv_fulfil_purge(f->v, &ADMIN, 0, &n));
+	assert_int_equal(n, 0);
 	assert_int_equal(pv_subject_find(f->v, &ADMIN, "email", "hal@example.com", again), PV_ENOTFOUND);
 	/* hashed identifier suppressed, in the store and in the journal beside it */
 	assert_int_equal(pv_blind_index(pv_vault_keyring(f->v), "email", "hal@example.com", bi), 0);
