@@ -348,10 +348,11 @@ static int append_one(recorder *r, const char *purpose, uint32_t vendor, pv_cons
 	pv_consent_fact f;
 	char id[PV_ID_LEN + 1];
 	pv_time now = pv_clock_now();
-	int conflict, rc;
+	int conflict, was_out, rc;
 
 	if ((rc = state_get(s, r->subject, purpose, vendor, &st)) < 0)
 		return rc;
+	was_out = st.opted_out;
 	pv_uuid_new(id);
 	f.id = id;
 	f.seq = ++r->seq;
@@ -376,7 +377,7 @@ static int append_one(recorder *r, const char *purpose, uint32_t vendor, pv_cons
 		return rc;
 	r->res.events++;
 	r->res.conflicts += (size_t)conflict;
-	if (action == PV_CONSENT_OPTED_OUT && !conflict && pu && pu->has_opt_out_window) {
+	if (action == PV_CONSENT_OPTED_OUT && !was_out && pu && pu->has_opt_out_window) {   /* a new opt-out only */
 		const pv_policy_rights *rt = pv_policy_rights_get(r->policy, r->regime);
 		pv_time due = pv_time_add(now, &pu->opt_out_window, rt ? rt->holidays : NULL, rt ? rt->nholidays : 0);
 		pv_store_value p[5] = { pv_sv_text(id), pv_sv_text(r->subject), pv_sv_text(purpose),

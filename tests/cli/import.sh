@@ -48,6 +48,7 @@ grep -q "imported 5000 records from 5000 lines (2500 subjects created, 10 batche
 [ "$(stat_of subjects)" -eq 2500 ] || fail "subjects after JSONL import: $(stat_of subjects)"
 
 S=$("$PRIVAULT" subject find email --value person1234@example.net)
+"$PRIVAULT" consent grant "$S" --purpose transactions >/dev/null   # GDPR basis consent (docs/consent.md)
 expect 0 "$PRIVAULT" record read "$S" --purpose transactions --json
 python3 - "$T/out" <<'EOF'
 import json, sys
@@ -67,6 +68,7 @@ grep -q "imported 3 records from 5 lines (2 subjects created, 1 batches)" "$T/ou
 [ "$(stat_of records)" -eq 5003 ] || fail "records after CSV import"
 [ "$(stat_of subjects)" -eq 2502 ] || fail "subjects after CSV import"
 S=$("$PRIVAULT" subject find phone --value "+14155550199")
+"$PRIVAULT" consent grant "$S" --purpose account_management >/dev/null   # GDPR basis consent (docs/consent.md)
 expect 0 "$PRIVAULT" record read "$S" --purpose account_management --json
 python3 - "$T/out" <<'EOF'
 import json, sys

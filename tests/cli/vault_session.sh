@@ -74,6 +74,11 @@ expect 1 "$PRIVAULT" record put "$SUBJ" --category biometric --purpose account_m
 grep -q "does not cover" "$T/err" || fail "put outside the purpose: $(cat "$T/err")"
 expect 1 "$PRIVAULT" record put "$SUBJ" --category identifiers --purpose account_management --source direct --data '{"broken'
 
+# the policy's purposes are consent-based under GDPR: no read before a grant (docs/consent.md)
+expect 4 "$PRIVAULT" record read "$SUBJ" --purpose account_management --category identifiers
+grep -q "denied: consent_missing" "$T/err" || fail "read before consent: $(cat "$T/err")"
+expect 0 "$PRIVAULT" consent grant "$SUBJ" --purpose account_management --purpose transactions --purpose provide_services
+
 # read for a purpose: the exact data comes back
 expect 0 "$PRIVAULT" record read "$SUBJ" --purpose account_management
 [ "$(wc -l <"$T/out")" -eq 1 ] || fail "account_management should see one record"

@@ -38,6 +38,9 @@ S3=$("$PRIVAULT" subject create --id email=eve@example.org)
 "$PRIVAULT" record put "$S2" --category identifiers --purpose account_management --data '{"name":"Bob"}' >/dev/null
 "$PRIVAULT" record put "$S3" --category identifiers --purpose account_management --data '{"name":"Eve"}' >/dev/null
 "$PRIVAULT" subject erase "$S3" >/dev/null
+# the policy's purposes are GDPR consent-based: grants, which the copy must carry (consent tables)
+"$PRIVAULT" consent grant "$S1" --purpose account_management --purpose transactions --client 203.0.113.5 >/dev/null
+"$PRIVAULT" consent grant "$S2" --purpose account_management >/dev/null
 "$PRIVAULT" key rotate >/dev/null
 "$PRIVAULT" audit checkpoint >/dev/null
 

@@ -604,6 +604,7 @@ static void test_policy_versions(void **state)
 	/* data collected under v2 for analytics is readable for analytics, once consented (GDPR basis consent) */
 	assert_int_equal(put(f->v, &ADMIN, sid, "contact", "analytics", "{\"visits\":3}", rid), 0);
 	assert_int_equal(pv_record_read(f->v, &ADMIN, sid, "analytics", NULL, &l, &d), PV_EDENIED);
+	assert_int_equal(pv_vault_decide(f->v, &ADMIN, sid, "contact", "analytics", &d), 0);
 	assert_int_equal(d.reason, PV_REASON_CONSENT_MISSING);
 	assert_int_equal(pv_consent_record_one(f->v, &ADMIN, sid, "analytics", PV_CONSENT_GRANTED, NULL, NULL), 0);
 	assert_int_equal(pv_record_read(f->v, &ADMIN, sid, "analytics", NULL, &l, &d), 0);
