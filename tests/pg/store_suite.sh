@@ -18,6 +18,9 @@ echo "== store unit suite on PostgreSQL ($PG_BIN)"
 PRIVAULT_TEST_STORE=$PG_URL "$BUILDDIR/tests/unit/test_store" || fail "test_store on PostgreSQL"
 PRIVAULT_TEST_STORE=$PG_URL "$BUILDDIR/tests/unit/test_store" || fail "test_store on PostgreSQL, second run"
 
+echo "== consent ledger unit suite on PostgreSQL"
+PRIVAULT_TEST_STORE=$(pg_new_db consent_ledger) "$BUILDDIR/tests/unit/test_consent_ledger" || fail "test_consent_ledger on PostgreSQL"
+
 # The CLI tests, each against a database of its own (they create one vault each).
 # PV_DB_DUMP prints the database as text, for the "nothing in clear" checks.
 for t in vault_session import key_rotate; do
