@@ -171,9 +171,111 @@ static int consent_json(pv_vault *v, const pv_caller *caller, const char *subjec
 	return 0;
 }
 
+/* A growing text buffer (wiped on free: it holds record data). */
+typedef struct {
+	char *p;
+	size_t len, cap;
+	int oom;
+} tbuf;
+
+static void tb_put(tbuf *b, const char *s, size_t n)
+{
+	if (b->oom)
+		return;
+	if (b->len + n + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap : 4096;
+		char *np;
+		while (cap < b->len + n + 1)
+			cap *= 2;
+		np = malloc(cap);
+		if (!np) {
+			b->oom = 1;
+			return;
+		}
+		if (b->p) {
+			memcpy(np, b->p, b->len);
+			sodium_memzero(b->p, b->cap);
+			free(b->p);
+		}
+		b->p = np;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = 0;
+}
+
+static void tb_str(tbuf *b, const char *s)
+{
+	tb_put(b, s, strlen(s));
+}
+
+/* A JSON string literal of s (ids, names and times: escaped all the same). */
+static void tb_jstr(tbuf *b, const char *s)
+{
+	tb_put(b, "\"", 1);
+	for (const char *q = s; *q; q++) {
+		unsigned char c = (unsigned char)*q;
+		if (c == '"' || c == '\\') {
+			char e[2] = { '\\', (char)c };
+			tb_put(b, e, 2);
+		} else if (c < 0x20) {
+			char e[8];
+			snprintf(e, sizeof(e), "\\u%04x", c);
+			tb_put(b, e, 6);
+		} else {
+			tb_put(b, q, 1);
+		}
+	}
+	tb_put(b, "\"", 1);
+}
+
+static void tb_free(tbuf *b)
+{
+	if (b->p) {
+		sodium_memzero(b->p, b->cap);
+		free(b->p);
+	}
+	memset(b, 0, sizeof(*b));
+}
+
+/*
+ * The records array as JSON text, each record's data embedded as stored (the
+ * vault checked it as a JSON object at put, and the AEAD binds it), without a
+ * parse and re-serialization per record. Used by pv_package_json.
+ */
+static void record_raw(tbuf *b, const pv_record *r, int first)
+{
+	char a[32];
+
+	tb_str(b, first ? "\n    {\"id\": " : ",\n    {\"id\": ");
+	tb_jstr(b, r->id);
+	tb_str(b, ", \"category\": ");
+	tb_jstr(b, r->category);
+	tb_str(b, ", \"purpose\": ");
+	tb_jstr(b, r->purpose);
+	tb_str(b, ", \"source\": ");
+	if (r->source[0])
+		tb_jstr(b, r->source);
+	else
+		tb_str(b, "null");
+	tb_str(b, ", \"collected_at\": ");
+	tb_jstr(b, pv_time_format(r->collected_at, a, sizeof(a)));
+	tb_str(b, ", \"updated_at\": ");
+	tb_jstr(b, pv_time_format(r->updated_at, a, sizeof(a)));
+	tb_str(b, ", \"expires_at\": ");
+	if (r->expires_at == INT64_MAX)
+		tb_str(b, "null");
+	else
+		tb_jstr(b, pv_time_format(r->expires_at, a, sizeof(a)));
+	tb_str(b, ", \"data\": ");
+	tb_put(b, r->data, r->len);
+	tb_str(b, "}");
+}
+
 /* Records read under PV_FULFIL_PURPOSE into doc.records; per-category counts into cats. */
 static int records_json(pv_vault *v, const pv_caller *caller, const char *subject_id, pv_package_kind kind,
-			json_t *doc, pv_package_summary *sum, size_t *cat_counts)
+			json_t *doc, pv_package_summary *sum, size_t *cat_counts, tbuf *raw)
 {
 	const pv_policy *p = pv_vault_policy(v);
 	pv_record_list *l = NULL;
@@ -201,6 +303,13 @@ static int records_json(pv_vault *v, const pv_caller *caller, const char *subjec
 
 		if (kind == PV_PACKAGE_PORTABILITY && !provided_by_subject(r->source))
 			continue;
+		if (raw) {
+			record_raw(raw, r, sum->records == 0);
+			if (c)
+				cat_counts[c->index]++;
+			sum->records++;
+			continue;
+		}
 		data = json_loadb(r->data, r->len, JSON_DECODE_ANY, &err);
 		if (!data) {
 			json_decref(arr);
@@ -218,14 +327,20 @@ static int records_json(pv_vault *v, const pv_caller *caller, const char *subjec
 	}
 	sum->withheld = pv_record_list_denied(l);
 	pv_record_list_free(l);
-	json_object_set_new(doc, "records", arr);
+	if (raw) {
+		json_decref(arr);
+		if (raw->oom)
+			return pv_error_set(PV_ENOMEM, "package: out of memory");
+	} else {
+		json_object_set_new(doc, "records", arr);
+	}
 	json_object_set_new(doc, "withheld", json_integer((json_int_t)sum->withheld));
 	return 0;
 }
 
 /* Build the package document. *out owned by the caller (json_decref). */
 static int package_doc(pv_vault *v, const pv_caller *caller, const char *subject_id, pv_package_kind kind,
-		       json_t **out, pv_package_summary *sum)
+		       json_t **out, pv_package_summary *sum, tbuf *raw)
 {
 	const pv_policy *p = pv_vault_policy(v);
 	const pv_policy_controller *ctl = pv_policy_controller_get(p);
@@ -260,7 +375,7 @@ static int package_doc(pv_vault *v, const pv_caller *caller, const char *subject
 		rc = pv_error_set(PV_ENOMEM, "package: out of memory");
 		goto fail;
 	}
-	if ((rc = records_json(v, caller, subject_id, kind, doc, sum, counts)) < 0)
+	if ((rc = records_json(v, caller, subject_id, kind, doc, sum, counts, raw)) < 0)
 		goto fail;
 	if (kind == PV_PACKAGE_ACCESS) {
 		cats = json_array();
@@ -301,19 +416,40 @@ int pv_package_json(pv_vault *v, const pv_caller *caller, const char *subject_id
 		    char **out, size_t *len, pv_package_summary *summary)
 {
 	pv_package_summary sum;
+	tbuf raw = { 0 }, whole = { 0 };
 	json_t *doc = NULL;
-	char *s;
+	char *s, *head, *end;
 	int rc;
 
 	if (!out)
 		return pv_error_set(PV_EINVAL, "package: expected an output");
 	*out = NULL;
-	if ((rc = package_doc(v, caller, subject_id, kind, &doc, &sum)) < 0)
+	if ((rc = package_doc(v, caller, subject_id, kind, &doc, &sum, &raw)) < 0) {
+		tb_free(&raw);
 		return rc;
-	s = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	}
+	head = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	json_decref(doc);
-	if (!s)
+	/* the document without records ends in "\n}": the records array goes before that brace */
+	if (!head || !(end = strrchr(head, '}'))) {
+		free(head);
+		tb_free(&raw);
 		return pv_error_set(PV_ENOMEM, "package: out of memory");
+	}
+	tb_put(&whole, head, (size_t)(end - head));
+	while (whole.len && (whole.p[whole.len - 1] == '\n' || whole.p[whole.len - 1] == ' '))
+		whole.len--;
+	tb_str(&whole, ",\n  \"records\": [");
+	if (raw.len)
+		tb_put(&whole, raw.p, raw.len);
+	tb_str(&whole, raw.len ? "\n  ]\n}" : "]\n}");
+	text_free(head);
+	tb_free(&raw);
+	if (whole.oom) {
+		tb_free(&whole);
+		return pv_error_set(PV_ENOMEM, "package: out of memory");
+	}
+	s = whole.p;
 	if ((rc = pv_vault_tx_begin(v)) == 0) {
 		rc = pv_audit_append(pv_vault_audit(v), caller->name, "package.write", subject_id, PV_FULFIL_PURPOSE,
 				     NULL, kind == PV_PACKAGE_ACCESS ? "ok:access:json" : "ok:portability:json");
@@ -429,7 +565,7 @@ int pv_package_write(pv_vault *v, const pv_caller *caller, const char *subject_i
 
 	if (!dir || !*dir)
 		return pv_error_set(PV_EINVAL, "dir: expected a directory for the package");
-	if ((rc = package_doc(v, caller, subject_id, kind, &doc, &sum)) < 0)
+	if ((rc = package_doc(v, caller, subject_id, kind, &doc, &sum, NULL)) < 0)
 		return rc;
 	old = umask(077);
 	if (mkdir(dir, 0700) == 0)

@@ -280,6 +280,18 @@ static void test_package_json_matches_data(void **state)
 	json_decref(doc);
 	free(s);
 
+	/* a subject without records: still a valid document, records [] */
+	{
+		char empty[PV_ID_LEN + 1];
+		subject(f->v, "nil@example.com", empty);
+		assert_int_equal(pv_package_json(f->v, &ADMIN, empty, PV_PACKAGE_ACCESS, &s, &len, &sum), 0);
+		doc = json_loadb(s, len, 0, &err);
+		assert_non_null(doc);
+		assert_int_equal(json_array_size(json_object_get(doc, "records")), 0);
+		assert_int_equal(sum.records, 0);
+		json_decref(doc);
+		free(s);
+	}
 	/* service callers may not build packages */
 	assert_int_equal(pv_package_json(f->v, &SERVICE, sid, PV_PACKAGE_ACCESS, &s, &len, &sum), PV_EDENIED);
 	assert_int_equal(audit_count(f->v, "package.write", sid, NULL), 2);
