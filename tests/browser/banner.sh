@@ -103,6 +103,22 @@ echo "ok   /consent.js type, caching and content; CORS for banner_origins only"
 rc=0
 NODE_PATH=$NODE_DIR/node_modules PRIVAULT_URL="http://127.0.0.1:$PORT" PAGE_PORT=$PAGE_PORT ADMIN_KEY=$ADMIN \
 	CHROMIUM=$CHROMIUM node "$SRC/tests/browser/banner_test.cjs" "$SRC/tests/browser/page.html" || rc=$?
+# The banner routes are rate-limited per client address (defaults: 30 at once, 60 a minute).
+if [ $rc -eq 0 ]; then
+	limited=
+	for _ in $(seq 1 80); do
+		code=$(curl -sS -D "$T/rl.h" -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/v1/banner")
+		if [ "$code" = 429 ]; then limited=1; break; fi
+		[ "$code" = 200 ] || { echo "browser/banner: FAIL: GET /v1/banner answered $code" >&2; rc=1; break; }
+	done
+	if [ -z "$limited" ] || ! grep -qi '^retry-after: [0-9]' "$T/rl.h"; then
+		echo "browser/banner: FAIL: no 429 with Retry-After after 80 banner requests" >&2; rc=1
+	else
+		echo "ok   the banner routes answer 429 with Retry-After past the per-address allowance"
+	fi
+	code=$(curl -sS -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $ADMIN" "http://127.0.0.1:$PORT/v1/policy")
+	[ "$code" = 200 ] || { echo "browser/banner: FAIL: authenticated routes limited too ($code)" >&2; rc=1; }
+fi
 if [ $rc -ne 0 ]; then
 	echo "--- server log" >&2
 	tail -n 40 "$T/server.log" >&2
