@@ -88,7 +88,7 @@ static void email(pv_vault *v, const char *to, const char *body, char id[PV_ID_L
 
 static pv_outbox_entry entry(pv_vault *v, const char *id)
 {
-	pv_outbox_entry *l = NULL, e;
+	pv_outbox_entry *l = NULL, e = { 0 };
 	size_t n;
 
 	assert_int_equal(pv_outbox_list(v, &ADMIN, -1, 0, &l, &n), 0);
