@@ -197,14 +197,15 @@ static void print_result(const pv_consent_result *r)
 	       r->deadlines);
 }
 
-/* One event as a line: seq at action purpose vendor source notice [conflict:REASON] receipt. */
+/* One event as a line: seq at action purpose vendor source notice conflict receipt
+ * (conflict: "conflict:REASON" or "-"). */
 static void print_event(const pv_consent_event *e)
 {
 	char at[32];
 
-	printf("%lld %s %s %s %u %s %s%s%s %s\n", (long long)e->seq, pv_time_format(e->at, at, sizeof(at)),
+	printf("%lld %s %s %s %u %s %s %s%s %s\n", (long long)e->seq, pv_time_format(e->at, at, sizeof(at)),
 	       pv_consent_action_name(e->action), e->purpose, e->vendor, pv_consent_source_name(e->source),
-	       e->notice_version, e->conflict ? " conflict:" : "", e->conflict ? e->conflict_reason : "",
+	       e->notice_version, e->conflict ? "conflict:" : "-", e->conflict ? e->conflict_reason : "",
 	       e->receipt_id);
 }
 
