@@ -15,8 +15,8 @@
  * The visitor's device id ("dev_" + 32 base32 characters, 160 random bits) is
  * kept in localStorage and a first-party cookie "privault_device"; the last
  * choice in localStorage "privault_consent". With navigator.globalPrivacyControl
- * advertising is never chosen on (the browser's Sec-GPC: 1 header makes privault
- * record the opt-out).
+ * advertising is never chosen on, and the choice carries "gpc": true: privault
+ * records the GPC opt-out (as it does for the browser's Sec-GPC: 1 header).
  */
 (function () {
 	'use strict';
@@ -115,6 +115,7 @@
 		if (gpc && 'advertising' in cats) cats.advertising = false;
 		var body = { device: device(), categories: cats };
 		if (state.notice) body.notice_version = state.notice;
+		if (gpc) body.gpc = true;   /* scripts cannot send Sec-GPC themselves */
 		return fetch(base + '/v1/banner/choices', {
 			method: 'POST',
 			mode: 'cors',

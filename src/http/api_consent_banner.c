@@ -15,7 +15,8 @@
  * a subject id, never another purpose, and it answers only what the choice
  * itself left in force for that device (no reads of anything else). Choices
  * are recorded by the internal caller "banner" (service role) with source
- * banner and the request's proof; Sec-GPC: 1 records the GPC opt-outs in the
+ * banner and the request's proof; Sec-GPC: 1 (or "gpc": true, what the script
+ * read from navigator.globalPrivacyControl) records the GPC opt-outs in the
  * same receipt, so an "accept all" under GPC leaves advertising off and is
  * recorded as a conflict.
  */
@@ -51,6 +52,9 @@ static const pv_http_field choice_body[] = {
 	  "The choice per cookie class; classes left out are not changed.", NULL },
 	{ "notice_version", PV_HTTP_T_STRING, 0, PV_CONSENT_NOTICE_MAX, NULL,
 	  "The notice version the banner showed (GET /v1/banner's notice_version).", NULL },
+	{ "gpc", PV_HTTP_T_BOOLEAN, 0, 0, NULL,
+	  "navigator.globalPrivacyControl as the script saw it: true records the GPC opt-outs like "
+	  "Sec-GPC: 1 (a script cannot set that header itself).", NULL },
 	{ NULL, 0, 0, 0, NULL, NULL, NULL },
 };
 
@@ -184,9 +188,10 @@ static int h_choice(pv_vault *v, pv_http_request *req, pv_http_response *res)
 	st = NULL;
 	pv_api_consent_context(req, PV_CONSENT_SRC_BANNER, &ctx);
 	ctx.signal = NULL;
+	ctx.gpc = req->gpc || json_is_true(json_object_get(req->body, "gpc"));
 	if (n > 0)
 		rc = pv_consent_record(v, &banner_caller, device, items, n, &ctx, &r);
-	else if (req->gpc)
+	else if (ctx.gpc)
 		rc = pv_consent_gpc(v, &banner_caller, device, &ctx, &r);
 	if (rc != 0)
 		return pv_http_problem_from_error(res, rc);
@@ -202,7 +207,7 @@ static int h_choice(pv_vault *v, pv_http_request *req, pv_http_response *res)
 		json_object_set_new(allowed, classes[i], json_boolean(ok[i]));
 	return pv_http_json(res, 201, json_pack("{s:s?,s:s,s:b,s:I,s:o}", "receipt_id",
 						r.events > 0 ? r.receipt_id : NULL, "device", device, "gpc",
-						req->gpc, "conflicts", (json_int_t)r.conflicts, "allowed", allowed));
+						ctx.gpc, "conflicts", (json_int_t)r.conflicts, "allowed", allowed));
 }
 
 const pv_http_route pv_http_banner_routes[] = {
@@ -226,7 +231,7 @@ const pv_http_route pv_http_banner_routes[] = {
 	  .tag = "banner", .summary = "Record a visitor's banner choice",
 	  .description = "Records the choice per cookie class for a device id (source banner, with the request's "
 			 "proof), and answers which classes are allowed now. Only cookie classes and device ids; "
-			 "Sec-GPC: 1 records the GPC opt-outs (advertising stays off, a conflicting accept is "
+			 "Sec-GPC: 1 or \"gpc\": true records the GPC opt-outs (advertising stays off, a conflicting accept is "
 			 "recorded as a conflict). Public, rate-limited per client address, CORS for "
 			 "banner_origins.",
 	  .body = choice_body, .response_schema = schema_choice, .success_status = 201,

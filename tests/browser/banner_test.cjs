@@ -163,6 +163,21 @@ async function main() {
 				'gpc: the ledger shows the conflicting grant with conflict gpc');
 			await ctx.close();
 		}
+		// 5. GPC seen only by the script (navigator.globalPrivacyControl, no header): "gpc": true records it
+		{
+			const ctx = await browser.newContext();
+			await ctx.addInitScript(() => Object.defineProperty(Navigator.prototype, 'globalPrivacyControl',
+				{ get: () => true, configurable: true }));
+			const page = await ctx.newPage();
+			page.on('pageerror', (e) => check(false, 'page error: ' + e.message));
+			await page.goto('http://127.0.0.1:' + PAGE_PORT + '/');
+			const r = await choose(page, () => page.click('#privault-banner [data-action=accept]'));
+			check(r.allowed.join() === 'true,true,true,false', 'gpc (script only): accept all leaves advertising off');
+			const l = await ledger(r.device);
+			check(actions(l.events, 'advertising').includes('opted_out/gpc') && l.state.advertising.gpc === true,
+				'gpc (script only): ledger advertising opted_out, source gpc');
+			await ctx.close();
+		}
 	} finally {
 		await browser.close();
 		server.close();
