@@ -10,6 +10,7 @@
  *   request start|complete|partial|withdraw ID [--reason R]
  *   request refuse|excessive ID --reason R
  *   request fee-paid ID
+ *   request fulfil ID [--out DIR] [--data JSON]   (admin: pv_fulfil_run, then completed)
  *   request extend ID --reason R --id email=ADDR
  *   request show ID [--json]          (with history)
  *   request list --subject ID [--json]
@@ -174,6 +175,7 @@ int pv_cmd_request(pv_cli *cli, int argc, char **argv)
 	const char *verb = argc >= 2 ? argv[1] : NULL;
 	const char *type = NULL, *idopt = NULL, *subject = NULL, *regime = NULL, *requester = NULL;
 	const char *auth = NULL, *details = NULL, *code = NULL, *id2 = NULL, *reason = NULL, *within = NULL;
+	const char *outdir = NULL, *data = NULL;
 	int json = 0;
 	const pv_cli_opt opts[] = {
 		{ "--type", &type, NULL, NULL }, { "--id", &idopt, NULL, NULL },
@@ -182,6 +184,7 @@ int pv_cmd_request(pv_cli *cli, int argc, char **argv)
 		{ "--details", &details, NULL, NULL }, { "--code", &code, NULL, NULL },
 		{ "--id2", &id2, NULL, NULL }, { "--reason", &reason, NULL, NULL },
 		{ "--within", &within, NULL, NULL }, { "--json", NULL, &json, NULL },
+		{ "--out", &outdir, NULL, NULL }, { "--data", &data, NULL, NULL },
 		{ NULL, NULL, NULL, NULL }
 	};
 	const char *pos[1];
@@ -270,6 +273,16 @@ int pv_cmd_request(pv_cli *cli, int argc, char **argv)
 		rc = rc ? pv_cli_fail(rc) : show(v, caller, pos[0], json);
 	} else if (strcmp(verb, "fee-paid") == 0) {
 		rc = pv_request_fee_paid(v, caller, pos[0]);
+		rc = rc ? pv_cli_fail(rc) : show(v, caller, pos[0], json);
+	} else if (strcmp(verb, "fulfil") == 0) {
+		pv_fulfil_result fr;
+		rc = pv_request_fulfil(v, caller, pos[0], outdir, data, data ? strlen(data) : 0, &fr);
+		if (rc == 0) {
+			if (!json)
+				printf("records %zu, deleted %zu, kept %zu%s\n", fr.package.records, fr.erasure.deleted,
+				       fr.erasure.kept, fr.partial ? " (partial)" : "");
+			pv_fulfil_result_free(&fr);
+		}
 		rc = rc ? pv_cli_fail(rc) : show(v, caller, pos[0], json);
 	} else if (strcmp(verb, "extend") == 0) {
 		rc = pv_request_extend(v, caller, pos[0], reason, kind, value);

@@ -147,6 +147,7 @@ static const pv_cli_command commands[] = {
 	  "       privault request start|complete|partial|withdraw ID [--reason R]\n"
 	  "       privault request refuse|excessive ID --reason R\n"
 	  "       privault request fee-paid ID\n"
+	  "       privault request fulfil ID [--out DIR] [--data JSON]\n"
 	  "       privault request extend ID --reason R --id email=ADDR\n"
 	  "       privault request show ID [--json]\n"
 	  "       privault request list --subject ID [--json]\n"

@@ -37,6 +37,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "privault/fulfil.h"
 #include "privault/policy.h"
 #include "privault/time.h"
 #include "privault/vault.h"
@@ -173,6 +174,21 @@ int pv_request_fee_paid(pv_vault *v, const pv_caller *caller, const char *id);
  */
 int pv_request_extend(pv_vault *v, const pv_caller *caller, const char *id, const char *reason,
 		      const char *contact_kind, const char *contact);
+
+/*
+ * Carry out a verified request through fulfilment (fulfil.h, pv_fulfil_run):
+ * verified -> in_progress (audited), then the order built from the request
+ * (type, subject, request id, package_dir for access/portability, details'
+ * record_id with `data` for rectification, each of details' purposes for
+ * objection/withdrawal), then completed, or partially_completed when
+ * fulfilment kept part (deletion exceptions). A request about an unknown
+ * identity completes with reason "no_data". On a fulfilment error the request
+ * stays in_progress and the error is returned. Admin callers; PV_EINVAL while
+ * a fee is due or the state is not verified/in_progress. out may be NULL
+ * (else pv_fulfil_result_free it).
+ */
+int pv_request_fulfil(pv_vault *v, const pv_caller *caller, const char *id, const char *package_dir,
+		      const char *data, size_t len, pv_fulfil_result *out);
 
 /* Expire requests still unverified after their deadline; *count = how many. */
 int pv_request_expire_stale(pv_vault *v, const pv_caller *caller, size_t *count);

@@ -58,6 +58,11 @@ static const pv_http_field reason_body[] = {
 	  "A reason code: manifestly_unfounded, excessive, identity_not_verified, ...", NULL },
 	{ NULL, 0, 0, 0, NULL, NULL, NULL },
 };
+static const pv_http_field fulfil_body[] = {
+	{ "data", PV_HTTP_T_ANY_OBJECT, 0, 0, NULL, "Rectification: the record's new data (the record is details.record_id).",
+	  NULL },
+	{ NULL, 0, 0, 0, NULL, NULL, NULL },
+};
 static const pv_http_field extend_body[] = {
 	{ "reason", PV_HTTP_T_STRING, 1, 64, NULL, "A reason code (complex_request, number_of_requests, ...).", NULL },
 	{ "id_kind", PV_HTTP_T_STRING, 1, 32, NULL, "email: the intake identifier, where the notice goes.", NULL },
@@ -231,6 +236,24 @@ ID_OP(excessive, pv_request_excessive(v, req->caller, id, str(req, "reason")))
 ID_OP(fee_paid, pv_request_fee_paid(v, req->caller, id))
 ID_OP(extend, pv_request_extend(v, req->caller, id, str(req, "reason"), str(req, "id_kind"), str(req, "id_value")))
 
+/* POST /v1/requests/{id}/fulfil {data?}: fulfilment without package files (the summary is in the audit). */
+static int fulfil(pv_vault *v, pv_http_request *req, pv_http_response *res)
+{
+	json_t *data = req->body ? json_object_get(req->body, "data") : NULL;
+	char *text = NULL;
+	int rc;
+
+	if (!pv_api_uuid_or_404(res, req->params[0], "request"))
+		return 0;
+	if (data && !(text = json_dumps(data, JSON_COMPACT)))
+		return pv_http_problem_from_error(res, PV_ENOMEM);
+	rc = pv_request_fulfil(v, req->caller, req->params[0], NULL, text, text ? strlen(text) : 0, NULL);
+	free(text);
+	if (rc != 0)
+		return pv_http_problem_from_error(res, rc);
+	return answer(v, req, res, req->params[0], 200);
+}
+
 static int move(pv_vault *v, pv_http_request *req, pv_http_response *res)
 {
 	const char *st = str(req, "state");
@@ -344,6 +367,11 @@ const pv_http_route pv_http_rights_routes[] = {
 	  "Manifestly unfounded or excessive",
 	  "Refused, or a fee is charged (fee_due) when the policy says excessive: charge.", reason_body),
 	W("POST", "/v1/requests/{id}/fee-paid", fee_paid, PV_HTTP_ROLE_ADMIN, "Record the fee as paid", NULL, NULL),
+	W("POST", "/v1/requests/{id}/fulfil", fulfil, PV_HTTP_ROLE_ADMIN, "Carry a verified request out",
+	  "Through fulfilment (pv_fulfil_run): erasure with exceptions, rectification with data, restriction, "
+	  "consent events for objection/opt-out/limit/withdrawal; access and portability packages are written "
+	  "with the CLI (request fulfil --out DIR). Then completed, or partially_completed when something was "
+	  "kept; a request about an unknown identity completes with reason no_data.", fulfil_body),
 	W("POST", "/v1/requests/{id}/extend", extend, WRITERS, "Extend the deadline once",
 	  "Only before the first deadline passes, by the regime's extension; the notice goes through the outbox "
 	  "to the intake identifier.", extend_body),

@@ -507,3 +507,92 @@ int pv_request_list_subject(pv_vault *v, const pv_caller *caller, const char *su
 	*count = l.n;
 	return 0;
 }
+
+/* ---- fulfilment ------------------------------------------------------------ */
+
+/* details' record_id and purposes (ids; borrowed from doc). */
+static void details_ids(json_t *doc, const char **record_id, json_t **purposes)
+{
+	*record_id = json_string_value(json_object_get(doc, "record_id"));
+	*purposes = json_object_get(doc, "purposes");
+	if (!json_is_array(*purposes) || json_array_size(*purposes) == 0)
+		*purposes = NULL;
+}
+
+int pv_request_fulfil(pv_vault *v, const pv_caller *caller, const char *id, const char *package_dir,
+		      const char *data, size_t len, pv_fulfil_result *out)
+{
+	pv_rq_row row;
+	pv_fulfil_order o;
+	pv_fulfil_result res;
+	json_t *doc = NULL, *purposes = NULL;
+	const char *record_id = NULL;
+	int rc, partial = 0;
+
+	if (out)
+		memset(out, 0, sizeof(*out));
+	if (!v || !caller || caller->role != PV_ROLE_ADMIN)
+		return pv_error_set(PV_EDENIED, "fulfil: admin callers only");
+	if ((rc = pv_rq_load(v, id, &row)) < 0)
+		return rc;
+	if (row.r.details)
+		doc = json_loads(row.r.details, 0, NULL);
+	pv_request_clear(&row.r);
+	if (row.r.state != PV_REQ_VERIFIED && row.r.state != PV_REQ_IN_PROGRESS) {
+		rc = pv_error_set(PV_EINVAL, "state: request %s is %s, expected verified or in_progress", id,
+				  pv_request_state_name(row.r.state));
+		goto out;
+	}
+	if (row.r.fee_due) {
+		rc = pv_error_set(PV_EINVAL, "fee: request %s owes its fee (excessive)", id);
+		goto out;
+	}
+	if (row.r.state == PV_REQ_VERIFIED) {
+		if ((rc = pv_vault_tx_begin(v)) < 0)
+			goto out;
+		rc = pv_rq_move(v, caller, &row, PV_REQ_IN_PROGRESS, "fulfilment");
+		if (rc == 0)
+			rc = pv_rq_update(v, &row);
+		if ((rc = pv_vault_tx_end(v, rc)) < 0)
+			goto out;
+	}
+	memset(&res, 0, sizeof(res));
+	if (row.r.subject_id[0]) {
+		details_ids(doc, &record_id, &purposes);
+		memset(&o, 0, sizeof(o));
+		o.type = row.r.type;
+		o.subject_id = row.r.subject_id;
+		o.request_id = row.r.id;
+		o.package_dir = package_dir;
+		o.record_id = record_id;
+		o.data = data;
+		o.len = len;
+		if (purposes && (row.r.type == PV_POLICY_REQ_OBJECTION || row.r.type == PV_POLICY_REQ_WITHDRAW_CONSENT)) {
+			for (size_t i = 0; rc == 0 && i < json_array_size(purposes); i++) {
+				o.purpose = json_string_value(json_array_get(purposes, i));
+				rc = pv_fulfil_run(v, caller, &o, NULL);
+			}
+		} else {
+			rc = pv_fulfil_run(v, caller, &o, &res);
+			partial = res.partial;
+		}
+		if (rc < 0) {
+			pv_fulfil_result_free(&res);
+			goto out;
+		}
+	}
+	snprintf(row.r.reason, sizeof(row.r.reason), "%s", row.r.subject_id[0] ? "fulfilled" : "no_data");
+	if ((rc = pv_vault_tx_begin(v)) == 0) {
+		rc = pv_rq_move(v, caller, &row, partial ? PV_REQ_PARTIAL : PV_REQ_COMPLETED, row.r.reason);
+		if (rc == 0)
+			rc = pv_rq_update(v, &row);
+		rc = pv_vault_tx_end(v, rc);
+	}
+	if (rc == 0 && out)
+		*out = res;
+	else
+		pv_fulfil_result_free(&res);
+out:
+	json_decref(doc);
+	return rc;
+}

@@ -105,6 +105,15 @@ expect 0 "$P" report requests --year 2025
 grep -q "^access .* 4 " "$T/out" || fail "report text: $(cat "$T/out")"
 expect 2 "$P" report requests
 
+# ---- fulfilment: an admin's deletion request (identity checked outside) erases the subject
+B=$("$P" subject create --id email=bea@example.com)
+expect 0 "$P" request submit --type deletion --subject "$B" --json; RD=$(field id)
+[ "$(field state)" = verified ] || fail "admin intake: $(cat "$T/out")"
+expect 4 "$P" --role service request fulfil "$RD"
+expect 0 "$P" request fulfil "$RD" --json
+[ "$(field state)" = completed ] || fail "fulfil: $(cat "$T/out")"
+"$P" subject show "$B" | grep -q "^state: erased" || fail "subject not erased"
+
 # ---- the audit holds no identifier and verifies
 "$P" audit list --json >"$T/audit"
 grep -q "example.com" "$T/audit" && fail "an identifier reached the audit"

@@ -346,6 +346,9 @@ FIXTURES = {
     "POST /v1/requests/{id}/excessive": fx_request_op("excessive", lambda w: {"reason": "excessive"},
                                                       exp(200, 403, 403, 403, 403)),
     "POST /v1/requests/{id}/fee-paid": fx_request_op("fee-paid", lambda w: None, exp(400, 403, 403, 403, 403)),
+    "POST /v1/requests/{id}/fulfil": lambda w: [v("unknown identity", lambda c: "/v1/requests/%s/fulfil" % w.srv.request(
+        "POST", "/v1/requests", {"type": "opt_out", "id_kind": "email", "id_value": fresh_email()},
+        key="ADMIN").json()["id"], exp(200, 403, 403, 403, 403), body={})],
     "POST /v1/requests/{id}/extend": fx_request_op("extend", lambda w: {"reason": "complex_request",
                                                                         "id_kind": "email",
                                                                         "id_value": w.email}, WRITERS),

@@ -24,6 +24,12 @@ import pvtest  # noqa: E402
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 
+def srv_request_unknown(w):
+    r = w.srv.request("POST", "/v1/requests", {"type": "opt_out", "id_kind": "email", "id_value": matrix.fresh_email()},
+                      key="ADMIN")
+    return r.json()["id"]
+
+
 def probe_body(method, pattern, w):
     """A valid request for each route: (path params filled, body, headers)."""
     bodies = {
@@ -59,6 +65,8 @@ def probe_body(method, pattern, w):
         subject = w.new_hold()
     if pattern.startswith("/v1/requests/{id}"):   # rights (api_rights.c): a fresh opt-out request
         subject = matrix.new_request(w)
+    if pattern == "/v1/requests/{id}/fulfil":   # about an unknown identity: completes with no_data
+        subject = srv_request_unknown(w)
     path = pattern.replace("{id}", subject).replace("{record}", w.records["identifiers"]).replace("{hash}", w.policy)
     # consent (api_consent.c): the world's subject; a deadline id that does not exist (no policy
     # purpose of the test vault has an opt-out window), answered 404 (PROBE_404)

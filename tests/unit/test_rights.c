@@ -588,6 +588,52 @@ static void test_bad_input(void **state)
 	assert_int_equal(pv_request_get(f->v, &ADMIN, "00000000-0000-4000-8000-000000000000", &r), PV_ENOTFOUND);
 }
 
+/* Fulfilment through pv_fulfil_run: deletion erases, restriction restricts, unknown identity: no_data. */
+static void test_fulfil(void **state)
+{
+	fixture *f = *state;
+	char sid[PV_ID_LEN + 1], sid2[PV_ID_LEN + 1];
+	pv_request_spec s;
+	pv_request r, g;
+	pv_subject_info info;
+	pv_fulfil_result res;
+
+	subject(f, "max@example.com", NULL, NULL, 0, sid);
+	subject(f, "ned@example.com", NULL, NULL, 0, sid2);
+	memset(&s, 0, sizeof(s));
+	s.type = PV_POLICY_REQ_DELETION;
+	s.subject_id = sid;
+	assert_int_equal(pv_request_submit(f->v, &ADMIN, &s, &r), 0);   /* admin intake: verified, strong */
+	assert_int_equal(r.state, PV_REQ_VERIFIED);
+	assert_int_equal(r.reached, PV_VERIFY_STRONG);
+	assert_int_equal(pv_request_fulfil(f->v, &SERVICE, r.id, NULL, NULL, 0, NULL), PV_EDENIED);
+	assert_int_equal(pv_request_fulfil(f->v, &ADMIN, r.id, NULL, NULL, 0, &res), 0);
+	assert_int_equal(res.erasure.full, 1);
+	pv_fulfil_result_free(&res);
+	assert_int_equal(pv_request_get(f->v, &ADMIN, r.id, &g), 0);
+	assert_int_equal(g.state, PV_REQ_COMPLETED);
+	assert_string_equal(g.reason, "fulfilled");
+	assert_int_equal(pv_subject_get(f->v, &ADMIN, sid, &info), 0);
+	assert_int_equal(info.state, PV_SUBJECT_ERASED);
+	assert_int_equal(pv_request_fulfil(f->v, &ADMIN, r.id, NULL, NULL, 0, NULL), PV_EINVAL);   /* closed */
+
+	s.type = PV_POLICY_REQ_RESTRICTION;
+	s.subject_id = sid2;
+	assert_int_equal(pv_request_submit(f->v, &ADMIN, &s, &r), 0);
+	assert_int_equal(pv_request_excessive(f->v, &ADMIN, r.id, "excessive"), 0);   /* GDPR: fee */
+	assert_int_equal(pv_request_fulfil(f->v, &ADMIN, r.id, NULL, NULL, 0, NULL), PV_EINVAL);
+	assert_int_equal(pv_request_fee_paid(f->v, &ADMIN, r.id), 0);
+	assert_int_equal(pv_request_fulfil(f->v, &ADMIN, r.id, NULL, NULL, 0, NULL), 0);
+	assert_int_equal(pv_subject_get(f->v, &ADMIN, sid2, &info), 0);
+	assert_int_equal(info.state, PV_SUBJECT_RESTRICTED);
+
+	assert_int_equal(submit(f, PV_POLICY_REQ_OPT_OUT, "ghost@example.com", NULL, &r), 0);
+	assert_int_equal(pv_request_fulfil(f->v, &ADMIN, r.id, NULL, NULL, 0, NULL), 0);
+	assert_int_equal(pv_request_get(f->v, &ADMIN, r.id, &g), 0);
+	assert_int_equal(g.state, PV_REQ_COMPLETED);
+	assert_string_equal(g.reason, "no_data");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -604,6 +650,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_due_and_expiry, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_report, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_input, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fulfil, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
