@@ -139,9 +139,9 @@ static void *run(void *arg)
 {
 	struct sq_checkpointer *c = arg;
 	uint64_t last_commits = __atomic_load_n(&c->commits, __ATOMIC_RELAXED), last_change = mono_ms();
-	uint64_t commits, now;
+	uint64_t commits, now, copied = 0;
 	int64_t pages;
-	int dirty = 0, retry;
+	int dirty = 0, retry, complete;
 
 	while (!wait_ms(c, c->o.interval_ms)) {
 		__atomic_store_n(&c->woken, 0, __ATOMIC_RELEASE);
@@ -153,16 +153,19 @@ static void *run(void *arg)
 			last_change = now;
 			dirty = 1;
 		}
-		if (pages >= c->o.passive_pages) {
-			for (retry = 0; !checkpoint(c, SQLITE_CHECKPOINT_PASSIVE, 0) && retry < 8; retry++) {
+		if (dirty && now - last_change >= c->o.idle_ms) {
+			/* idle: copy what is left and give the WAL file back to the file system */
+			if (checkpoint(c, SQLITE_CHECKPOINT_TRUNCATE, 0))
+				dirty = 0;
+		} else if (pages >= c->o.passive_pages && commits != copied) {
+			for (retry = 0; !(complete = checkpoint(c, SQLITE_CHECKPOINT_PASSIVE, 0)) && retry < 8;
+			     retry++) {
 				struct timespec ts = { 0, 1000000 };
 
 				nanosleep(&ts, NULL);
 			}
-		} else if (dirty && now - last_change >= c->o.idle_ms) {
-			/* idle: copy what is left and give the WAL file back to the file system */
-			if (checkpoint(c, SQLITE_CHECKPOINT_TRUNCATE, 0))
-				dirty = 0;
+			if (complete)
+				copied = commits;   /* nothing to copy until the next commit */
 		}
 	}
 	/* closing: whatever is in the WAL goes into the database (the handle's close checkpoints too,
