@@ -145,6 +145,7 @@ extern const pv_http_route pv_http_retention_routes[];   /* api_retention.c: leg
 extern const pv_http_route pv_http_rights_routes[];    /* api_rights.c: data-subject requests, CCPA report */
 extern const pv_http_route pv_http_consent_routes[];   /* api_consent.c: the consent ledger */
 extern const pv_http_route pv_http_banner_routes[];    /* api_consent_banner.c: cookie banner, /consent.js */
+extern const pv_http_route pv_http_fulfil_routes[];    /* api_fulfil.c: the disclosure ledger */
 extern const pv_http_route *const pv_http_route_tables[];   /* NULL-terminated */
 
 /* ---- helpers (problem.c) ---- */

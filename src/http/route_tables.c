@@ -9,5 +9,6 @@ const pv_http_route *const pv_http_route_tables[] = {
 	pv_http_rights_routes,
 	pv_http_consent_routes,
 	pv_http_banner_routes,
+	pv_http_fulfil_routes,
 	NULL,
 };

@@ -353,6 +353,12 @@ FIXTURES = {
                                                                         "id_kind": "email",
                                                                         "id_value": w.email}, WRITERS),
     "GET /v1/reports/requests": lambda w: [v("", "/v1/reports/requests?year=2025", exp(200, 403, 403, 403, 200))],
+    # the disclosure ledger (api_fulfil.c); vault-policy.yaml declares no recipient: writers get 400 naming it
+    "POST /v1/subjects/{id}/disclosures": lambda w: [v("", "/v1/subjects/%s/disclosures" % w.subject,
+                                                       exp(400, 400, 400, 400, 403),
+                                                       body={"recipient": "nobody", "purpose": "account",
+                                                             "categories": ["contact"]})],
+    "GET /v1/subjects/{id}/disclosures": lambda w: [v("", "/v1/subjects/%s/disclosures" % w.subject, ALL200)],
     "POST /v1/consent/subjects/{ref}/events": fx_consent_events,
     "POST /v1/consent/subjects/{ref}/signals": fx_consent_signals,
     "GET /v1/consent/subjects/{ref}": fx_consent_read(""),
