@@ -91,7 +91,7 @@ int pv_request_extend(pv_vault *v, const pv_caller *caller, const char *id, cons
 	uint8_t bi[32];
 	char due[32], body[768];
 	pv_outbox_message m;
-	int rc;
+	int rc, own;
 
 	if (!v || (rc = pv_rq_caller(caller, 1, "extend")) < 0)
 		return v ? rc : pv_error_set(PV_EINVAL, "extend: expected a vault");
@@ -133,12 +133,12 @@ int pv_request_extend(pv_vault *v, const pv_caller *caller, const char *id, cons
 	m.mail_subject = "Your privacy request: deadline extended";
 	m.body = body;
 	m.len = strlen(body);
-	if ((rc = pv_vault_begin(v)) < 0)
+	if ((rc = pv_rq_batch_begin(v, &own)) < 0)
 		return rc;
 	rc = pv_outbox_enqueue(v, caller, &m, NULL);
 	if (rc == 0)
 		rc = pv_rq_event(v, caller, &row, "extended", reason);
 	if (rc == 0)
 		rc = pv_rq_update(v, &row);
-	return pv_rq_batch_end(v, rc);
+	return pv_rq_batch_end(v, own, rc);
 }

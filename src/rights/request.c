@@ -268,7 +268,7 @@ int pv_request_submit(pv_vault *v, const pv_caller *caller, const pv_request_spe
 	pv_subject_info info;
 	pv_store_value p[23];
 	char *details = NULL;
-	int rc, by_id = 0;
+	int rc, by_id = 0, own = 0;
 
 	memset(&row, 0, sizeof(row));
 	if (out)
@@ -340,7 +340,7 @@ int pv_request_submit(pv_vault *v, const pv_caller *caller, const pv_request_spe
 	pv_uuid_new(r->id);
 	r->state = PV_REQ_RECEIVED;
 
-	if ((rc = pv_vault_begin(v)) < 0)
+	if ((rc = pv_rq_batch_begin(v, &own)) < 0)
 		goto fail;
 	p[0] = pv_sv_text(r->id);
 	p[1] = pv_sv_text(r->subject_id);
@@ -380,7 +380,7 @@ int pv_request_submit(pv_vault *v, const pv_caller *caller, const pv_request_spe
 	}
 	if (rc == 0)
 		rc = pv_rq_update(v, &row);
-	if ((rc = pv_rq_batch_end(v, rc)) < 0)
+	if ((rc = pv_rq_batch_end(v, own, rc)) < 0)
 		goto fail;
 	if (out) {
 		*out = *r;
@@ -391,10 +391,31 @@ fail:
 	return rc;
 }
 
-int pv_rq_batch_end(pv_vault *v, int rc)
+/*
+ * Open a pv_vault_begin() batch for an operation that queues outbox messages
+ * (*own = 1), or join the caller's batch when one is open (*own = 0: the
+ * operation commits or fails with it). pv_vault_begin fails with PV_EINVAL
+ * only when a batch is already open.
+ */
+int pv_rq_batch_begin(pv_vault *v, int *own)
+{
+	int rc = pv_vault_begin(v);
+
+	*own = rc == 0;
+	if (rc == PV_EINVAL) {
+		pv_error_clear();
+		return 0;
+	}
+	return rc;
+}
+
+/* End what pv_rq_batch_begin opened: commit / roll back keeping the message, or (joined) mark the caller's batch. */
+int pv_rq_batch_end(pv_vault *v, int own, int rc)
 {
 	char msg[PV_ERRMSG_MAX];
 
+	if (!own)
+		return pv_vault_tx_end(v, rc);
 	if (rc == 0)
 		return pv_vault_commit(v);
 	snprintf(msg, sizeof(msg), "%s", pv_error_last());

@@ -47,7 +47,9 @@ int pv_rq_on_verified(pv_vault *v, const pv_caller *caller, pv_rq_row *row);
 int pv_rq_blind(pv_vault *v, const char *kind, const char *value, uint8_t out[32]);
 /* Issue a code for row and queue it to (kind, value) through the outbox; inside a batch (verify.c). */
 int pv_rq_code_issue(pv_vault *v, const pv_caller *caller, pv_rq_row *row, const char *value);
-/* Run `fn` in one pv_vault_begin() batch (so outbox messages join it). */
-int pv_rq_batch_end(pv_vault *v, int rc);
+/* Open a batch for an operation that queues outbox messages, or join the caller's (*own = 0). */
+int pv_rq_batch_begin(pv_vault *v, int *own);
+/* Commit/roll back what pv_rq_batch_begin opened (own), or pass rc to the caller's batch. */
+int pv_rq_batch_end(pv_vault *v, int own, int rc);
 
 #endif

@@ -67,7 +67,7 @@ int pv_request_code_send(pv_vault *v, const pv_caller *caller, const char *id, c
 {
 	pv_rq_row row;
 	uint8_t bi[32];
-	int rc;
+	int rc, own;
 
 	if (!v || (rc = pv_rq_caller(caller, 1, "code")) < 0)
 		return v ? rc : pv_error_set(PV_EINVAL, "code: expected a vault");
@@ -83,12 +83,12 @@ int pv_request_code_send(pv_vault *v, const pv_caller *caller, const char *id, c
 		return rc;
 	if (!row.has_bi || strcmp(row.id_kind, kind) != 0 || sodium_memcmp(bi, row.id_bi, 32) != 0)
 		return pv_error_set(PV_EDENIED, "id_value: not the identifier given at intake of request %s", id);
-	if ((rc = pv_vault_begin(v)) < 0)
+	if ((rc = pv_rq_batch_begin(v, &own)) < 0)
 		return rc;
 	rc = pv_rq_code_issue(v, caller, &row, value);
 	if (rc == 0)
 		rc = pv_rq_update(v, &row);
-	return pv_rq_batch_end(v, rc);
+	return pv_rq_batch_end(v, own, rc);
 }
 
 /* Save the row's attempt count / level and audit the outcome, then return `result`. */
