@@ -60,6 +60,8 @@ int pv_disclosure_record(pv_vault *v, const pv_caller *caller, const char *subje
 		return rc;
 	if ((rc = pv_vault_subject_load(v, subject_id, &info)) < 0)
 		return rc;
+	if (info.state == PV_SUBJECT_ERASED)
+		return pv_error_set(PV_EERASED, "subject %s: erased", subject_id);
 	if ((rc = spec_check(pv_vault_policy(v), spec, cats, sizeof(cats))) < 0)
 		return rc;
 	at = spec->at ? spec->at : pv_clock_now();

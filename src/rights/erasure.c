@@ -244,7 +244,9 @@ static int category_may_be_kept(const pv_policy *p, const hold_list *holds, cons
 /*
  * Crypto-shred subject_id inside the open batch: consent rows, the data key,
  * identifiers (their blind indexes go to *ids and to the suppression table),
- * state ERASED, and the subject queued in erasure_purges: its record rows,
+ * state ERASED, its disclosure-ledger rows, its pending emails (given up:
+ * status failed, last_error "erased", payload wiped), and the subject queued
+ * in erasure_purges: its record rows,
  * unreadable from here on, are deleted later by pv_fulfil_purge, so the
  * erasure takes the same time whatever the number of records.
  */
@@ -253,6 +255,9 @@ static int shred(pv_vault *v, const pv_caller *caller, const char *subject_id, s
 {
 	static const char q[] = "INSERT INTO erasure_purges (subject_id, queued_at) VALUES (?, ?)"
 				" ON CONFLICT (subject_id) DO NOTHING";
+	static const char del_disc[] = "DELETE FROM disclosures WHERE subject_id = ?";
+	static const char drop_mail[] = "UPDATE outbox SET status = 2, last_error = 'erased', nonce = NULL, payload = NULL"
+					" WHERE subject_id = ? AND status = 0 AND channel = 0";
 	struct {
 		pv_fulfil_ident *v;
 		size_t n, cap;
@@ -279,6 +284,11 @@ static int shred(pv_vault *v, const pv_caller *caller, const char *subject_id, s
 		rc = pv_store_subject_set_state(s, subject_id, PV_SUBJECT_ERASED, now);
 	if (rc == 0 && records)
 		rc = pv_store_exec(s, "erasure_purges insert", q, p, 2, NULL);
+	/* the ledger rows go with the subject; queued emails to it (they hold its address) are given up */
+	if (rc == 0)
+		rc = pv_store_exec(s, "disclosures delete", del_disc, p, 1, NULL);
+	if (rc == 0)
+		rc = pv_store_exec(s, "outbox give up", drop_mail, p, 1, NULL);
 	snprintf(outcome, sizeof(outcome), "ok:records=%zu,deferred", records);
 	if (rc == 0)
 		rc = pv_audit_append(pv_vault_audit(v), caller->name, "subject.erase", subject_id, NULL, NULL, outcome);

@@ -430,6 +430,15 @@ static void test_erase_full_suppresses(void **state)
 	subject(f->v, "hal@example.com", sid);
 	for (int i = 0; i < 5; i++)
 		put(f->v, sid, "contact", "account", "direct", "{\"a\":1}", NULL);
+	/* a disclosure and a pending email to the subject */
+	{
+		const char *cats[] = { "identifiers" };
+		pv_disclosure_spec d = { "adnet", cats, 1, "account", 0, 0, 0 };
+		pv_outbox_message m = { .channel = PV_OUTBOX_EMAIL, .destination = "hal@example.com",
+					.topic = "verification_code", .subject_id = sid, .body = "12345678", .len = 8 };
+		assert_ok(pv_disclosure_record(f->v, &ADMIN, sid, &d, NULL));
+		assert_ok(pv_outbox_enqueue(f->v, &ADMIN, &m, NULL));
+	}
 	assert_ok(pv_fulfil_erase(f->v, &ADMIN, sid, &r));
 	assert_int_equal(r.full, 1);
 	assert_int_equal(r.deleted, 5);
@@ -458,6 +467,24 @@ static void test_erase_full_suppresses(void **state)
 	free(j);
 	assert_int_equal(pv_fulfil_erase(f->v, &ADMIN, sid, &r), PV_EERASED);
 	assert_int_equal(audit_count(f->v, "subject.erase", sid, NULL), 1);
+	/* the ledger rows went with the subject; the pending email was given up, its payload wiped */
+	{
+		const char *cats[] = { "identifiers" };
+		pv_disclosure_spec d = { "adnet", cats, 1, "account", 0, 0, 0 };
+		pv_disclosure *dl = NULL;
+		pv_outbox_entry *ob = NULL;
+		size_t k = 0, failed = 0;
+		assert_int_equal(pv_disclosure_list(f->v, &ADMIN, sid, 1, &dl, &k), 0);
+		assert_int_equal(k, 0);
+		free(dl);
+		assert_int_equal(pv_disclosure_record(f->v, &ADMIN, sid, &d, NULL), PV_EERASED);
+		assert_int_equal(pv_outbox_list(f->v, &ADMIN, PV_OUTBOX_FAILED, 0, &ob, &k), 0);
+		for (size_t i = 0; i < k; i++)
+			if (strcmp(ob[i].topic, "verification_code") == 0 && strcmp(ob[i].last_error, "erased") == 0)
+				failed++;
+		assert_int_equal(failed, 1);
+		free(ob);
+	}
 	verify_audit(f->v);
 }
 
