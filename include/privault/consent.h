@@ -137,8 +137,8 @@ typedef struct {
  * under a GPC opt-out (source gpc, or ctx->gpc set on this call) gets
  * conflict "gpc" and the opt-out stays in force (GPC wins). When ctx->gpc is
  * 1 the GPC opt-outs (pv_consent_gpc) are appended first in the same receipt.
- * An opted_out of a purpose with an opt_out_window creates a deadline
- * (at + window, business days counted with the policy's holidays of the
+ * A new opt-out (the purpose was not opted out) of a purpose with an
+ * opt_out_window creates a deadline (at + window, business days counted with the policy's holidays of the
  * subject's regime, or of the default regime for devices).
  * out may be NULL.
  */
@@ -275,7 +275,8 @@ int pv_consent_rebuild(pv_vault *v, const pv_caller *caller, const char *subject
  */
 typedef struct pv_consent_view pv_consent_view;
 
-/* Load the view of `subject` from the derived table. Free with pv_consent_view_free. Not audited. */
+/* Load the view of `subject` from the derived table. Free with pv_consent_view_free. Not audited.
+ * (pv_vault_subject_load does this for every subject the vault loads: one indexed query.) */
 int pv_consent_view_load(pv_vault *v, const char *subject, pv_consent_view **out);
 
 /*
