@@ -366,6 +366,7 @@ int pv_request_submit(pv_vault *v, const pv_caller *caller, const pv_request_spe
 	p[21] = pv_sv_int(0);
 	p[22] = pv_sv_int(0);
 	rc = pv_store_exec(pv_vault_store(v), "rights_requests insert", sql, p, 23, NULL);
+	row.next_seq = 1;   /* a new request has no history yet */
 	if (rc == 0)
 		rc = pv_rq_move(v, caller, &row, PV_REQ_RECEIVED, pv_requester_name(r->requester));
 	if (rc == 0 && (r->needed == PV_VERIFY_NONE || by_id)) {

@@ -22,6 +22,7 @@ typedef struct {
 	int has_code;
 	pv_time code_expires;
 	int64_t code_attempts;
+	int64_t next_seq;       /* next history seq when known (a new request), else 0: read MAX(seq) */
 } pv_rq_row;
 
 /* 0 when caller is valid (name set); writers: admin or service; PV_EDENIED naming `what`. */

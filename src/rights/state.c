@@ -61,10 +61,12 @@ static int record(pv_vault *v, const pv_caller *caller, pv_rq_row *row, pv_reque
 		return pv_error_set(PV_EINVAL, "state: request %s cannot go from %s to %s", r->id,
 				    pv_request_state_name(r->state), pv_request_state_name(to));
 	p[0] = pv_sv_text(r->id);
-	seq = 0;
-	if ((rc = pv_store_query(pv_vault_store(v), "rights_request_events seq", qseq, p, 1,
-				 int_cb, &seq)) < 0)
+	if (row->next_seq > 0) {
+		seq = row->next_seq - 1;
+	} else if ((rc = pv_store_query(pv_vault_store(v), "rights_request_events seq", qseq, p, 1,
+					int_cb, &seq)) < 0) {
 		return rc;
+	}
 	p[1] = pv_sv_int(seq + 1);
 	p[2] = pv_sv_int(r->state);
 	p[3] = pv_sv_int(to);
@@ -79,6 +81,7 @@ static int record(pv_vault *v, const pv_caller *caller, pv_rq_row *row, pv_reque
 			     NULL, NULL, outcome);
 	if (rc < 0)
 		return rc;
+	row->next_seq = seq + 2;
 	r->state = to;
 	if (pv_rq_final(to) && !r->closed_at)
 		r->closed_at = now;
