@@ -76,7 +76,7 @@ static int record(pv_vault *v, const pv_caller *caller, pv_rq_row *row, pv_reque
 	if ((rc = pv_store_exec(pv_vault_store(v), "rights_request_events insert", ins, p, 7, NULL)) < 0)
 		return rc;
 	snprintf(action, sizeof(action), "request.%s", event ? event : pv_request_state_name(to));
-	snprintf(outcome, sizeof(outcome), "%s:%.48s", pv_policy_request_name(r->type), reason ? reason : "");
+	snprintf(outcome, sizeof(outcome), "%s:%.40s", pv_policy_request_name(r->type), reason ? reason : "");   /* <= 57 chars */
 	rc = pv_audit_append(pv_vault_audit(v), caller->name, action, r->subject_id[0] ? r->subject_id : NULL,
 			     NULL, NULL, outcome);
 	if (rc < 0)

@@ -467,6 +467,14 @@ static void test_state_machine(void **state)
 	assert_int_equal(g.closed_at, T0);
 	assert_int_equal(pv_request_refuse(f->v, &ADMIN, g.id, "excessive"), PV_EINVAL);
 	assert_int_equal(audit_actions(f, "request.withdrawn", NULL, NULL), 1);
+	/* the longest reason code on the longest type name still fits the audit outcome */
+	char longreason[PV_REQUEST_REASON_MAX + 1];
+	memset(longreason, 'r', PV_REQUEST_REASON_MAX);
+	longreason[PV_REQUEST_REASON_MAX] = '\0';
+	assert_int_equal(submit(f, PV_POLICY_REQ_WITHDRAW_CONSENT, "jo@example.com", NULL, &r), 0);
+	assert_int_equal(pv_request_refuse(f->v, &ADMIN, r.id, longreason), 0);
+	assert_int_equal(pv_request_get(f->v, &ADMIN, r.id, &g), 0);
+	assert_string_equal(g.reason, longreason);
 	/* details: ids only */
 	pv_request_spec s;
 	memset(&s, 0, sizeof(s));
