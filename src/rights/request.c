@@ -253,6 +253,38 @@ static int details_check(const char *details, char **out)
 }
 
 /*
+ * The acknowledgement of receipt (CCPA: within 10 business days): queued
+ * through the outbox at intake to the address given, with the deadline;
+ * recorded as the event "acknowledged". Inside the intake's batch.
+ */
+static int acknowledge(pv_vault *v, const pv_caller *caller, pv_rq_row *row, const char *address)
+{
+	char rec[32], due[32], body[640];
+	pv_outbox_message m;
+	int rc;
+
+	pv_time_format(row->r.received_at, rec, sizeof(rec));
+	pv_time_format(row->r.due_at, due, sizeof(due));
+	snprintf(body, sizeof(body),
+		 "We received your privacy request %s (%s) on %s.\n"
+		 "We will answer by %s%s.\n",
+		 row->r.id, pv_policy_request_name(row->r.type), rec, due,
+		 row->r.state == PV_REQ_VERIFYING ? "; first, please enter the verification code we sent you" : "");
+	memset(&m, 0, sizeof(m));
+	m.channel = PV_OUTBOX_EMAIL;
+	m.destination = address;
+	m.topic = "request_acknowledgement";
+	m.subject_id = row->r.subject_id[0] ? row->r.subject_id : NULL;
+	m.mail_subject = "Your privacy request: received";
+	m.body = body;
+	m.len = strlen(body);
+	rc = pv_outbox_enqueue(v, caller, &m, NULL);
+	if (rc == 0)
+		rc = pv_rq_event(v, caller, row, "acknowledged", "");
+	return rc;
+}
+
+/*
  * Take a request in (rights.h). Validation and reads first; then one batch:
  * the row, the history row "-> received", the move to verifying (code sent)
  * or verified (no verification needed, or admin intake by subject id).
@@ -379,6 +411,8 @@ int pv_request_submit(pv_vault *v, const pv_caller *caller, const pv_request_spe
 		if (rc == 0)
 			rc = pv_rq_code_issue(v, caller, &row, spec->id_value);
 	}
+	if (rc == 0 && rights->has_acknowledge && row.has_bi && strcmp(row.id_kind, "email") == 0)
+		rc = acknowledge(v, caller, &row, spec->id_value);
 	if (rc == 0)
 		rc = pv_rq_update(v, &row);
 	if ((rc = pv_rq_batch_end(v, own, rc)) < 0)

@@ -52,7 +52,7 @@ static int record(pv_vault *v, const pv_caller *caller, pv_rq_row *row, pv_reque
 		"actor, reason) VALUES (?, ?, ?, ?, ?, ?, ?)";
 	pv_request *r = &row->r;
 	pv_store_value p[7];
-	char action[48], outcome[65];
+	char action[48], outcome[65], hreason[PV_REQUEST_REASON_MAX + 2];
 	int64_t seq = 0;
 	pv_time now = pv_clock_now();
 	int rc, same = r->state == to;
@@ -72,7 +72,12 @@ static int record(pv_vault *v, const pv_caller *caller, pv_rq_row *row, pv_reque
 	p[3] = pv_sv_int(to);
 	p[4] = pv_sv_int(now);
 	p[5] = pv_sv_text(caller->name);
-	p[6] = pv_sv_text(reason ? reason : "");
+	if (event)   /* an event within a state: the history names it ("extended:complex_request") */
+		snprintf(hreason, sizeof(hreason), "%s%s%.*s", event, reason && *reason ? ":" : "",
+			 (int)(PV_REQUEST_REASON_MAX - strlen(event) - 1), reason ? reason : "");
+	else
+		snprintf(hreason, sizeof(hreason), "%s", reason ? reason : "");
+	p[6] = pv_sv_text(hreason);
 	if ((rc = pv_store_exec(pv_vault_store(v), "rights_request_events insert", ins, p, 7, NULL)) < 0)
 		return rc;
 	snprintf(action, sizeof(action), "request.%s", event ? event : pv_request_state_name(to));

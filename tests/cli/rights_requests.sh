@@ -62,7 +62,9 @@ expect 0 "$P" request verify "$R1" --code "$C" --json
 expect 0 "$P" request start "$R1"
 expect 0 "$P" request complete "$R1" --json
 [ "$(field state)" = completed ] || fail "complete"
-[ "$(jq '.history | length' "$T/out")" = 7 ] || fail "history: $(jq -c .history "$T/out")"
+[ "$(jq '.history | length' "$T/out")" = 8 ] || fail "history: $(jq -c .history "$T/out")"
+[ "$(jq -r '[.history[].reason] | join(",")' "$T/out")" = subject,code_sent,code_sent,acknowledged,code_failed:wrong_code,code_verified,, ] \
+	|| fail "history reasons: $(jq -c '[.history[].reason]' "$T/out")"
 
 # ---- second access one month later, third refused by the quota
 export PRIVAULT_NOW=2025-04-10T12:00:00Z

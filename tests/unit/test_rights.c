@@ -269,8 +269,18 @@ static void test_opt_out_none(void **state)
 	assert_int_equal(submit(f, PV_POLICY_REQ_OPT_OUT, "cy@example.com", NULL, &r), 0);
 	assert_int_equal(r.state, PV_REQ_VERIFIED);
 	assert_int_equal(r.regime, PV_REGIME_CCPA);
+	/* no code; only the CCPA acknowledgement of receipt */
 	assert_int_equal(pv_outbox_list(f->v, &ADMIN, -1, 0, &e, &n), 0);
-	assert_int_equal(n, 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(e[0].topic, "request_acknowledgement");
+	free(e);
+	assert_int_equal(audit_actions(f, "request.acknowledged", NULL, NULL), 1);
+	/* GDPR has no acknowledgement step: nothing queued */
+	char sid2[PV_ID_LEN + 1];
+	subject(f, "dot@example.com", NULL, "gdpr", 0, sid2);
+	assert_int_equal(submit(f, PV_POLICY_REQ_OPT_OUT, "dot@example.com", NULL, &r), 0);
+	assert_int_equal(pv_outbox_list(f->v, &ADMIN, -1, 0, &e, &n), 0);
+	assert_int_equal(n, 1);
 	free(e);
 }
 
