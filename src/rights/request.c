@@ -510,7 +510,9 @@ static int by_deadline(const void *a, const void *b)
 
 int pv_request_due(pv_vault *v, const pv_caller *caller, int64_t within, pv_request **out, size_t *count)
 {
-	static const char sql[] = "SELECT " RQ_COLS " FROM rights_requests WHERE state < 4 ORDER BY due_at";
+	static const char sql[] = "SELECT " RQ_COLS " FROM rights_requests WHERE state < 4 AND "
+		"((extended_due = 0 AND due_at < ?) OR (extended_due > 0 AND extended_due < ?))";
+	pv_store_value p[2];
 	rq_list l = { 0 };
 	pv_time limit = pv_clock_now() + (within > 0 ? within : 0);
 	size_t k = 0;
@@ -520,7 +522,9 @@ int pv_request_due(pv_vault *v, const pv_caller *caller, int64_t within, pv_requ
 	*count = 0;
 	if (!v || (rc = pv_rq_caller(caller, 0, "requests")) < 0)
 		return v ? rc : pv_error_set(PV_EINVAL, "requests: expected a vault");
-	rc = pv_store_query(pv_vault_store(v), "rights_requests due", sql, NULL, 0, list_cb, &l);
+	p[0] = pv_sv_int(limit);
+	p[1] = pv_sv_int(limit);
+	rc = pv_store_query(pv_vault_store(v), "rights_requests due", sql, p, 2, list_cb, &l);
 	if (rc < 0) {
 		pv_request_list_free(l.items, l.n);
 		return rc;
