@@ -24,9 +24,9 @@
  * under the current label. (A policy edit that keeps its label is not
  * material: the policy version hash changes, the notice version does not.)
  *
- * Append only. Events are never updated or deleted, except by
- * pv_consent_erase (erasure of the subject), which removes every consent row
- * of the subject ref. The derived state table is rewritten in the same
+ * Append only. Events are never updated or deleted, except by the erasure
+ * of their subject (pv_subject_erase, or pv_consent_erase for any subject
+ * ref), which removes every consent row of the subject ref. The derived state table is rewritten in the same
  * transaction as each event and can be rebuilt from the events.
  *
  * Every write is audited in its transaction with the subject ref (device refs
@@ -356,8 +356,9 @@ int pv_consent_export(pv_vault *v, const pv_caller *caller, pv_time from, pv_tim
 /*
  * Remove every consent row (events, derived state, deadlines) of subject ref
  * `subject`, inside the caller's transaction when a pv_vault_begin batch is
- * open (the rights engineer calls it in the same batch as pv_subject_erase),
- * else in its own. *removed (may be NULL) = events removed. No de-identified
+ * open, else in its own. pv_subject_erase already removes a vault subject's
+ * consent rows in its transaction; this call is for device refs (and for
+ * removing a subject's ledger alone). *removed (may be NULL) = events removed. No de-identified
  * proof is kept (the policy format has no setting that allows it). Audited as
  * "consent.erase".
  */

@@ -69,6 +69,9 @@ int pv_consent_may_read(const pv_caller *caller, const char *subject);
 int pv_consent_audit(pv_vault *v, const pv_caller *caller, const char *what, const char *subject,
 		     const char *purpose, const char *outcome);
 
+/* Delete every consent row of `subject` in the caller's transaction (pv_subject_erase calls it). */
+int pv_consent_erase_rows(pv_store *s, const char *subject, int64_t *removed);
+
 /* Write a state row (insert or replace). */
 int pv_consent_state_put(pv_store *s, const char *subject, const pv_consent_state *st);
 

@@ -588,12 +588,27 @@ static const char sql_erase_signals[] = "DELETE FROM consent_signals WHERE subje
 static const char sql_erase_state[] = "DELETE FROM consent_state WHERE subject_id = ?";
 static const char sql_erase_deadlines[] = "DELETE FROM consent_deadlines WHERE subject_id = ?";
 
-int pv_consent_erase(pv_vault *v, const pv_caller *caller, const char *subject, size_t *removed)
+int pv_consent_erase_rows(pv_store *s, const char *subject, int64_t *removed)
 {
 	pv_store_value p[1] = { pv_sv_text(subject) };
 	int64_t n = 0;
+	int rc = pv_store_exec(s, "consent_events erase", sql_erase_events, p, 1, &n);
+
+	if (rc == 0)
+		rc = pv_store_exec(s, "consent_signals erase", sql_erase_signals, p, 1, NULL);
+	if (rc == 0)
+		rc = pv_store_exec(s, "consent_state erase", sql_erase_state, p, 1, NULL);
+	if (rc == 0)
+		rc = pv_store_exec(s, "consent_deadlines erase", sql_erase_deadlines, p, 1, NULL);
+	if (rc == 0 && removed)
+		*removed = n;
+	return rc;
+}
+
+int pv_consent_erase(pv_vault *v, const pv_caller *caller, const char *subject, size_t *removed)
+{
+	int64_t n = 0;
 	char outcome[48];
-	pv_store *s;
 	int rc;
 
 	if (!v)
@@ -602,16 +617,9 @@ int pv_consent_erase(pv_vault *v, const pv_caller *caller, const char *subject, 
 		return rc;
 	if (!pv_consent_ref_valid(subject))
 		return pv_error_set(PV_EINVAL, "subject: expected a subject id or a device id");
-	s = pv_vault_store(v);
 	if ((rc = pv_vault_tx_begin(v)) < 0)
 		return rc;
-	rc = pv_store_exec(s, "consent_events erase", sql_erase_events, p, 1, &n);
-	if (rc == 0)
-		rc = pv_store_exec(s, "consent_signals erase", sql_erase_signals, p, 1, NULL);
-	if (rc == 0)
-		rc = pv_store_exec(s, "consent_state erase", sql_erase_state, p, 1, NULL);
-	if (rc == 0)
-		rc = pv_store_exec(s, "consent_deadlines erase", sql_erase_deadlines, p, 1, NULL);
+	rc = pv_consent_erase_rows(pv_vault_store(v), subject, &n);
 	snprintf(outcome, sizeof(outcome), "events:%lld", (long long)n);
 	if (rc == 0)
 		rc = pv_consent_audit(v, caller, "erase", subject, NULL, outcome);

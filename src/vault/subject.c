@@ -9,6 +9,7 @@
  */
 #define PV_VAULT_PRIVATE
 #include "vault/vault_internal.h"
+#include "consent/ledger_internal.h"
 
 #include "core/error.h"
 #include "core/limits.h"
@@ -370,7 +371,8 @@ static int ident_cb(const pv_store_identifier *id, void *payload)
 /*
  * Erase a subject in one transaction, in this order: delete the wrapped data
  * key (from here on the records are unreadable), read the identifiers' blind
- * indexes, delete records and identifiers, add suppression entries, set the
+ * indexes, delete records and identifiers, add suppression entries, delete
+ * the subject's consent ledger rows (events, signals, state, deadlines), set the
  * subject to ERASED (a tombstone without birth year), audit "subject.erase"
  * with outcome "ok:records=<n>". PV_EERASED if already erased.
  */
@@ -406,6 +408,8 @@ int pv_subject_erase(pv_vault *v, const pv_caller *caller, const char *subject_i
 		rc = pv_store_identifier_delete_subject(v->store, subject_id);
 	for (size_t i = 0; rc == 0 && i < l.n; i++)
 		rc = pv_store_suppression_insert(v->store, l.v[i].kind, l.v[i].bi, "erasure", now);
+	if (rc == 0)   /* the consent ledger's rows of the subject (src/consent) */
+		rc = pv_consent_erase_rows(v->store, subject_id, NULL);
 	if (rc == 0)
 		rc = pv_store_subject_set_state(v->store, subject_id, PV_SUBJECT_ERASED, now);
 	snprintf(outcome, sizeof(outcome), "ok:records=%zu", deleted);

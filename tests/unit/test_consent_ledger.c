@@ -579,6 +579,17 @@ static void test_erase(void **state)
 	assert_int_equal(n, 0);
 	assert_int_equal(pv_consent_state_list(V, &ADMIN, sid, &st, &n), 0);
 	assert_int_equal(n, 0);
+
+	/* erasing the subject removes its consent rows in the same transaction */
+	subject("gdpr", sid);
+	assert_int_equal(rec(sid, "newsletter", PV_CONSENT_GRANTED, PV_CONSENT_SRC_FORM), 0);
+	assert_int_equal(pv_consent_record_usp(V, &ADMIN, sid, "1YYN", 4, NULL, NULL), 0);
+	assert_int_equal(pv_subject_erase(V, &ADMIN, sid), 0);
+	assert_int_equal(pv_consent_history(V, &ADMIN, sid, NULL, &ev, &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(pv_consent_state_list(V, &ADMIN, sid, &st, &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(rec(sid, "newsletter", PV_CONSENT_GRANTED, PV_CONSENT_SRC_FORM), PV_EERASED);
 }
 
 /* ---- fresh consent after a material change (runs last: it changes the policy) ----------------- */
