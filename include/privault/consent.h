@@ -292,9 +292,11 @@ size_t pv_consent_view_count(const pv_consent_view *view);
 
 /*
  * Was processing of `subject`'s `category` for `purpose` at time `at` covered
- * by consent? Runs pv_access_decide with the subject, the policy version in
- * force at `at` (the current one when none is older) and the view as of `at`,
- * as an admin caller (grants are not the question). *out gets the decision
+ * by consent? Runs pv_access_decide with the subject (as active: a later
+ * erasure or restriction is not the question), the current policy and the
+ * view as of `at`, as an admin caller (grants are not the question). A grant
+ * given under an older notice counts as stale only against the current
+ * policy's label. *out gets the decision
  * (allowed, or consent_missing / consent_withdrawn / opted_out ...). Audited
  * as "consent.covered".
  */
