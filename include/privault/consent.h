@@ -293,10 +293,10 @@ size_t pv_consent_view_count(const pv_consent_view *view);
 /*
  * Was processing of `subject`'s `category` for `purpose` at time `at` covered
  * by consent? Runs pv_access_decide with the subject (as active: a later
- * erasure or restriction is not the question), the current policy and the
- * view as of `at`, as an admin caller (grants are not the question). A grant
- * given under an older notice counts as stale only against the current
- * policy's label. *out gets the decision
+ * erasure or restriction is not the question), the policy version in force
+ * at `at` (the last one loaded at or before it; the current one when none
+ * is that old), its label as the notice to be fresh against, and the view as
+ * of `at`, as an admin caller (grants are not the question). *out gets the decision
  * (allowed, or consent_missing / consent_withdrawn / opted_out ...). Audited
  * as "consent.covered".
  */

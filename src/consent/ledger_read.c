@@ -431,13 +431,26 @@ const pv_consent_view_entry *pv_consent_view_find(const pv_consent_view *view, c
 
 /* ---- coverage at a time ------------------------------------------------------ */
 
+static int hash_cb(const char *const *cols, const pv_store_value *vals, size_t n, void *payload)
+{
+	(void)cols;
+	if (n > 0)
+		pv_sv_get_text(&vals[0], payload, PV_HASH_HEX_LEN + 1);
+	return 0;
+}
+
+/* The policy version loaded last at or before `at` (a vault-level row, not a subject's). */
+static const char sql_policy_at[] =
+	"SELECT hash FROM policy_versions WHERE loaded_at <= ? ORDER BY loaded_at DESC LIMIT 1";
+
 int pv_consent_covered(pv_vault *v, const pv_caller *caller, const char *subject, const char *category,
 		       const char *purpose, pv_time at, pv_decision *out)
 {
 	static const pv_caller admin = { "consent.covered", PV_ROLE_ADMIN, NULL, 0 };
+	const pv_policy *policy;
 	pv_consent_view *view = NULL;
 	pv_subject_info info;
-	char outcome[64];
+	char hash[PV_HASH_HEX_LEN + 1] = "", outcome[64];
 	int rc;
 
 	if (!v || !out)
@@ -448,12 +461,21 @@ int pv_consent_covered(pv_vault *v, const pv_caller *caller, const char *subject
 		return pv_error_set(PV_EINVAL, "subject: expected a vault subject id (devices have no records)");
 	if ((rc = pv_vault_subject_load(v, subject, &info)) < 0)
 		return rc;
+	{
+		pv_store_value p[1] = { pv_sv_int(at) };
+		if ((rc = pv_store_query(pv_vault_store(v), "policy_versions at", sql_policy_at, p, 1, hash_cb, hash)) < 0)
+			return rc;
+	}
+	policy = pv_vault_policy(v);
+	if (hash[0] && (rc = pv_vault_policy_load(v, hash, &policy)) < 0)
+		return rc;
 	if ((rc = pv_consent_view_load_at(v, subject, at, &view)) < 0)
 		return rc;
-	/* the subject as it stood: an erasure or restriction after `at` is not the question */
+	/* the notice in force then, and the subject as it stood (a later erasure or restriction is not the question) */
+	snprintf(view->current_notice, sizeof(view->current_notice), "%s", pv_policy_version_label(policy));
 	info.state = PV_SUBJECT_ACTIVE;
 	info.consent = view;
-	pv_access_decide(pv_vault_policy(v), &admin, &info, category, purpose, out);
+	pv_access_decide(policy, &admin, &info, category, purpose, out);
 	pv_consent_view_free(view);
 	snprintf(outcome, sizeof(outcome), "%s", out->allow ? "covered" : pv_reason_name(out->reason));
 	if ((rc = pv_vault_tx_begin(v)) < 0)

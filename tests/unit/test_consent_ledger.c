@@ -620,6 +620,15 @@ static void test_fresh_consent(void **state)
 	assert_string_equal(ev[1].notice_version, "n2");
 	assert_string_equal(ev[1].policy_version, hash);
 	pv_consent_events_free(ev, n);
+	/* history: between the change and the new grant, processing was not covered (stale: the n1
+	 * grant against n2, the policy in force then); after the new grant it was */
+	{
+		pv_decision d;
+		assert_int_equal(pv_consent_covered(V, &ADMIN, sid, "contact", "newsletter", T("2026-06-01T12:00:00Z"), &d), 0);
+		assert_int_equal(d.reason, PV_REASON_CONSENT_STALE);
+		assert_int_equal(pv_consent_covered(V, &ADMIN, sid, "contact", "newsletter", T("2026-06-03T00:00:00Z"), &d), 0);
+		assert_int_equal(d.allow, 1);
+	}
 }
 
 int main(void)
