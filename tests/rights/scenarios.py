@@ -124,6 +124,7 @@ def scenario_ixsystems(v):
     eq("first access received_at", first["received_at"], "2025-01-10T10:00:00Z")
     eq("first access due_at (+45 days)", first["due_at"], "2025-02-24T23:59:59Z")
     eq("first access deadline", first["deadline"], "2025-02-24T23:59:59Z")
+    eq("first access acknowledge_by (10 business days)", first["acknowledge_by"], "2025-01-24T23:59:59Z")
     v.at("2025-03-03T09:00:00Z")
     second = v.submit(s, "access")
     eq("second access state", second["state"], "verified")
@@ -134,11 +135,19 @@ def scenario_ixsystems(v):
     third = v.get(third["id"])
     eq("third access state", third["state"], "refused")
     eq("third access reason", third["reason"], "quota_exceeded")
-    check("third access available_at is 10 January 2026: %r" % third["available_at"],
-          (third["available_at"] or "").startswith("2026-01-10"))
+    eq("third access available_at (the first + 12 months)", third["available_at"], "2026-01-10T10:00:00Z")
     check("refusal carries the CCPA complaint route: %r" % third.get("complaint_route"),
           "California" in (third.get("complaint_route") or ""))
     eq("third access history", history_states(third), ["received", "verified", "refused"])
+    # once the first leaves the 12 months, a new access request goes through
+    v.at("2026-01-11T12:00:00Z")
+    fourth = v.submit(s, "access")
+    eq("access after available_at", (fourth["state"], fourth["reason"]), ("verified", None))
+    # by email, from Sunday 11 January 2026: acknowledged by Friday 23 January, due 25 February
+    mail = v.call("POST", "/v1/requests", {"type": "access", "id_kind": "email", "id_value": "ix.one@example.com"}, 201)
+    eq("email intake", (mail["state"], mail["acknowledge_by"], mail["due_at"]),
+       ("verifying", "2026-01-23T23:59:59Z", "2026-02-25T23:59:59Z"))
+    check("the intake answer does not name the subject", "subject_id" not in mail)
 
     # deletion: records in categories the policy's exceptions keep, and one none keeps
     d = v.subject("ix.two@example.com", regime="ccpa")
