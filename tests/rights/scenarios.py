@@ -357,6 +357,17 @@ def main():
         try:
             v.start()
             fn(v)
+            rc = v.stop()
+            log = v.server_log()
+            # a clean SIGTERM stop, and no memory error or undefined behaviour under the sanitizers. A leak
+            # report at exit is printed, not failed: the executor threads' cached consent view
+            # (src/vault/decide.c tls_view) is not freed at thread exit, a known finding of this suite.
+            check("memory error in the server log", "ERROR: AddressSanitizer" not in log)
+            check("undefined behaviour in the server log", "runtime error:" not in log)
+            if "LeakSanitizer" in log:
+                print("note %s: LeakSanitizer report at server exit (exit status %r)" % (name, rc))
+            else:
+                check("server exit status %r" % rc, rc == 0)
             print("ok   %s" % name)
         except Exception as e:  # a failing scenario is reported with the exact failure
             failed += 1
