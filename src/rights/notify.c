@@ -84,7 +84,7 @@ static void send_file(const char *path, const char *id, const char *m, size_t le
 static void send_command(const char *cmdline, long timeout_ms, const char *m, size_t len, char errclass[32])
 {
 	char *copy = strdup(cmdline), *argv[33], *save = NULL;
-	int argc = 0, pfd[2] = { -1, -1 }, status = 0;
+	int argc = 0, pfd[2] = { -1, -1 }, status = 0, wfail = 0;
 	pid_t pid;
 
 	if (!copy) {
@@ -113,8 +113,8 @@ static void send_command(const char *cmdline, long timeout_ms, const char *m, si
 	close(pfd[0]);
 	pfd[0] = -1;
 	signal(SIGPIPE, SIG_IGN);
-	if (write_all(pfd[1], m, len) < 0)
-		snprintf(errclass, 32, "io");
+	wfail = write_all(pfd[1], m, len) < 0;   /* judged after the exit status: a program that
+						    failed at once closes its stdin (EPIPE) */
 	close(pfd[1]);
 	pfd[1] = -1;
 	for (long waited = 0;; waited += 10) {
@@ -136,6 +136,8 @@ static void send_command(const char *cmdline, long timeout_ms, const char *m, si
 	}
 	if (!errclass[0] && (!WIFEXITED(status) || WEXITSTATUS(status) != 0))
 		snprintf(errclass, 32, WIFEXITED(status) && WEXITSTATUS(status) == 127 ? "spawn" : "exit_status");
+	else if (!errclass[0] && wfail)
+		snprintf(errclass, 32, "io");
 done:
 	if (pfd[0] >= 0)
 		close(pfd[0]);
