@@ -376,7 +376,8 @@ static int cmd_restore(pv_cli *cli, int argc, char **argv)
 	}
 	if (rc != 0)
 		return pv_cli_fail(rc);
-	printf("journal_lines=%zu\tsuppressed=%zu\treerased=%zu\n", r.lines, r.suppressed, r.reerased);
+	printf("journal_lines=%zu\tsuppressed=%zu\treerased=%zu\treregistered=%zu\n", r.lines, r.suppressed,
+	       r.reerased, r.reregistered);
 	return PV_EXIT_OK;
 }
 

@@ -156,14 +156,17 @@ typedef struct {
 	size_t lines;                /* valid journal lines read */
 	size_t suppressed;           /* suppression entries (re)inserted */
 	size_t reerased;             /* subjects erased again (they came back with a backup) */
+	size_t reregistered;         /* live subjects with a suppressed identifier created after the
+				      * erasure: the person registered again; left alone */
 } pv_replay_report;
 
 /*
  * Replay the suppression journal (`journal` NULL = DIR/suppression.journal):
  * verify each line's signature (PV_ECRYPTO naming the line on a bad one,
  * nothing changed), insert the suppression entries the store lacks, and erase
- * every live subject holding a suppressed identifier (pv_subject_erase;
- * audited "suppression.replay" per subject). Admin only.
+ * every live subject holding a suppressed identifier and created before the
+ * erasure (pv_subject_erase; audited "suppression.replay" per subject). A
+ * subject created after it is a new registration and is left alone. Admin only.
  */
 int pv_fulfil_replay_suppressions(pv_vault *v, const pv_caller *caller, const char *journal,
 				  pv_replay_report *out);

@@ -175,6 +175,12 @@ int pv_fulfil_replay_suppressions(pv_vault *v, const pv_caller *caller, const ch
 			goto done;
 		if (info.state == PV_SUBJECT_ERASED)
 			continue;
+		/* created after the erasure: the person came back and registered again (a new
+		 * subject, not one a backup brought back); a replay must not erase them */
+		if (info.created_at > l[i].at) {
+			r.reregistered++;
+			continue;
+		}
 		if ((rc = pv_vault_begin(v)) < 0)
 			goto done;
 		rc = pv_subject_erase(v, caller, who);

@@ -78,7 +78,7 @@ grep -q '^contact	1	erased	-$' "$T/eraseB" || fail "B contact erased: $(cat "$T/
 
 # ---- restore the old backup: A would be back, the replay erases A again
 expect 0 "$P" restore "$T/backup.db"
-grep -q 'journal_lines=1	suppressed=1	reerased=1' "$T/out" || fail "restore report: $(cat "$T/out")"
+grep -q 'journal_lines=1	suppressed=1	reerased=1	reregistered=0' "$T/out" || fail "restore report: $(cat "$T/out")"
 [ "$(state_of "$A")" = erased ] || fail "A resurrected by the restore"
 expect 3 "$P" subject find email --value ann@example.com
 expect 3 "$P" record read "$A" --purpose account
@@ -92,6 +92,13 @@ expect 0 "$P" audit verify
 # a second replay has nothing to do
 expect 0 "$P" restore --replay-only
 grep -q 'journal_lines=1	suppressed=0	reerased=0' "$T/out" || fail "second replay: $(cat "$T/out")"
+
+# ---- Ann signs up again a day later: a new subject, which a replay leaves alone
+A2=$(PRIVAULT_NOW=2025-03-11T12:00:00Z "$P" subject create --id email=ann@example.com)
+[ "$A2" != "$A" ] || fail "a new subject id for the new registration"
+expect 0 "$P" restore --replay-only
+grep -q 'journal_lines=1	suppressed=0	reerased=0	reregistered=1' "$T/out" || fail "replay after re-registration: $(cat "$T/out")"
+[ "$(state_of "$A2")" = active ] || fail "the new registration was erased by the replay"
 
 # ---- a tampered journal is refused
 sed -i 's/ \([0-9]\{10\}\) / 1\1 /' "$PRIVAULT_VAULT/suppression.journal"   # the time of line 1
