@@ -11,6 +11,7 @@
 #include "core/limits.h"
 #include "core/util.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -211,6 +212,20 @@ int pv_access_decide(const pv_policy *policy, const pv_caller *caller, const pv_
  * replaces it, and the pv_subject_info it fills borrows it until then.
  */
 static __thread pv_consent_view *tls_view;
+/* A thread-specific key only for its destructor: a thread that ends frees its last view. */
+static pthread_key_t view_key;
+static pthread_once_t view_once = PTHREAD_ONCE_INIT;
+
+static void view_at_exit(void *p)
+{
+	pv_consent_view_free(p);
+	tls_view = NULL;
+}
+
+static void view_key_make(void)
+{
+	(void)pthread_key_create(&view_key, view_at_exit);
+}
 
 /*
  * Load a subject's metadata from the store into the public struct, with its
@@ -232,6 +247,8 @@ int pv_vault_subject_load(pv_vault *v, const char *subject_id, pv_subject_info *
 		return rc;
 	pv_consent_view_free(tls_view);
 	tls_view = view;
+	pthread_once(&view_once, view_key_make);
+	(void)pthread_setspecific(view_key, view);   /* freed at thread exit (view_at_exit) */
 	memset(out, 0, sizeof(*out));
 	memcpy(out->id, s.id, sizeof(out->id));
 	out->created_at = s.created_at;
