@@ -95,7 +95,8 @@ typedef struct {
  * not exist or be empty): package.json, records.csv, disclosures.csv,
  * categories.csv and (access only) index.html. The data is read with
  * pv_record_read under PV_FULFIL_PURPOSE (PV_EPOLICY naming the purpose when the
- * policy does not declare it). Admin callers. Audited ("package.write").
+ * policy does not declare it). Admin callers, or a service granted
+ * PV_FULFIL_PURPOSE (its grant bounds the categories read). Audited ("package.write").
  * On failure the files written so far are removed.
  */
 int pv_package_write(pv_vault *v, const pv_caller *caller, const char *subject_id, pv_package_kind kind,

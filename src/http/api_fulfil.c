@@ -38,6 +38,11 @@ static const char schema_list[] =
 
 static const int err_record[] = { 400, 401, 403, 404, 409, 413, 415, 429, 500, 503, 0 };
 static const int err_list[] = { 400, 401, 403, 404, 409, 429, 500, 503, 0 };
+static const int err_package[] = { 400, 401, 403, 404, 409, 410, 422, 429, 500, 503, 0 };
+
+/* The package document (docs/rights.md "package.json"): its fixed keys; records and the rest vary by kind. */
+static const char schema_package[] =
+	"{\"type\":\"object\",\"required\":[\"records\"],\"properties\":{\"records\":{\"type\":\"array\"}}}";
 
 /* One ledger row as JSON: categories split back into an array. */
 static json_t *disclosure_json(const pv_disclosure *d)
@@ -113,6 +118,38 @@ static int disclosure_list(pv_vault *v, pv_http_request *req, pv_http_response *
 	return pv_http_json(res, 200, json_pack("{s:s?,s:o}", "since", q == 1 ? since_text : NULL, "disclosures", arr));
 }
 
+/*
+ * GET /v1/subjects/{id}/package[?kind=access|portability] -> 200 the package
+ * document of pv_package_json (default kind access). The answer holds the
+ * subject's data: sent raw, the buffer wiped when the response is freed.
+ */
+static int package_get(pv_vault *v, pv_http_request *req, pv_http_response *res)
+{
+	char kind_text[16];
+	pv_package_kind kind;
+	char *doc = NULL;
+	size_t len = 0;
+	int rc, q;
+
+	if (!pv_api_uuid_or_404(res, req->params[0], "subject"))
+		return 0;
+	if ((q = pv_api_query_get(req->query, "kind", kind_text, sizeof(kind_text))) == 0)
+		snprintf(kind_text, sizeof(kind_text), "access");
+	if (q >= 0 && strcmp(kind_text, "access") == 0)
+		kind = PV_PACKAGE_ACCESS;
+	else if (q >= 0 && strcmp(kind_text, "portability") == 0)
+		kind = PV_PACKAGE_PORTABILITY;
+	else
+		return pv_http_problem(res, 400, "invalid-value", "Invalid value", "kind: expected access or portability");
+	if ((rc = pv_package_json(v, req->caller, req->params[0], kind, &doc, &len, NULL)) != 0)
+		return pv_http_problem_from_error(res, rc);
+	pv_http_json(res, 200, NULL);
+	res->raw = doc;
+	res->raw_len = len;
+	res->content_type = "application/json";
+	return 0;
+}
+
 const pv_http_route pv_http_fulfil_routes[] = {
 	{ .method = "POST", .pattern = "/v1/subjects/{id}/disclosures", .handler = disclosure_record,
 	  .roles = PV_HTTP_ROLE_ADMIN | PV_HTTP_ROLE_SERVICE, .tag = "rights",
@@ -128,5 +165,15 @@ const pv_http_route pv_http_fulfil_routes[] = {
 	  .description = "Oldest first, since ?since= or, by default, over the lookback of the subject's regime "
 			 "(lookback_months, 12 when unset). Metadata only. Audited as disclosure.list.",
 	  .response_schema = schema_list, .success_status = 200, .error_statuses = err_list, .executor = 1 },
+	{ .method = "GET", .pattern = "/v1/subjects/{id}/package", .handler = package_get,
+	  .roles = PV_HTTP_ROLE_ADMIN | PV_HTTP_ROLE_SERVICE, .tag = "rights",
+	  .summary = "A subject's access or portability package",
+	  .description = "The package.json document of `privault fulfil package` (docs/rights.md): ?kind=access "
+			 "(default) or portability. The data is read under the purpose data_subject_request, which "
+			 "the policy must declare (otherwise 422 naming it). Admins, and services granted "
+			 "data_subject_request (their grant limits the categories read); auditors never. "
+			 "Audited as package.write.",
+	  .response_schema = schema_package, .success_status = 200, .error_statuses = err_package,
+	  .executor = 1 },
 	{ .method = NULL },
 };

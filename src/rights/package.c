@@ -338,6 +338,19 @@ static int records_json(pv_vault *v, const pv_caller *caller, const char *subjec
 	return 0;
 }
 
+/*
+ * Who may build a package: an admin, or a service granted PV_FULFIL_PURPOSE
+ * (its grant's categories then bound what the reads return). 0 or PV_EDENIED.
+ */
+static int package_caller_check(const pv_caller *caller)
+{
+	if (caller->role == PV_ROLE_SERVICE)
+		for (size_t i = 0; i < caller->ngrants; i++)
+			if (caller->grants[i].purpose && strcmp(caller->grants[i].purpose, PV_FULFIL_PURPOSE) == 0)
+				return 0;
+	return pv_fulfil_need_admin(caller, "package");
+}
+
 /* Build the package document. *out owned by the caller (json_decref). */
 static int package_doc(pv_vault *v, const pv_caller *caller, const char *subject_id, pv_package_kind kind,
 		       json_t **out, pv_package_summary *sum, tbuf *raw)
@@ -354,7 +367,7 @@ static int package_doc(pv_vault *v, const pv_caller *caller, const char *subject
 	memset(sum, 0, sizeof(*sum));
 	if (!v || (kind != PV_PACKAGE_ACCESS && kind != PV_PACKAGE_PORTABILITY))
 		return pv_error_set(PV_EINVAL, "kind: expected access or portability");
-	if ((rc = pv_vault_caller_check(caller)) < 0 || (rc = pv_fulfil_need_admin(caller, "package")) < 0)
+	if ((rc = pv_vault_caller_check(caller)) < 0 || (rc = package_caller_check(caller)) < 0)
 		return rc;
 	if (!pv_policy_purpose_find(p, PV_FULFIL_PURPOSE))
 		return pv_error_set(PV_EPOLICY, "purposes: the policy declares no purpose %s, under which packages "

@@ -359,6 +359,8 @@ FIXTURES = {
                                                        body={"recipient": "nobody", "purpose": "account",
                                                              "categories": ["contact"]})],
     "GET /v1/subjects/{id}/disclosures": lambda w: [v("", "/v1/subjects/%s/disclosures" % w.subject, ALL200)],
+    # packages: vault-policy.yaml declares no data_subject_request (admin 422); no key here grants it
+    "GET /v1/subjects/{id}/package": lambda w: [v("", "/v1/subjects/%s/package" % w.subject, exp(422, 403, 403, 403, 403))],
     "POST /v1/consent/subjects/{ref}/events": fx_consent_events,
     "POST /v1/consent/subjects/{ref}/signals": fx_consent_signals,
     "GET /v1/consent/subjects/{ref}": fx_consent_read(""),
