@@ -132,8 +132,14 @@ static const pv_cli_command commands[] = {
 	  "  are counted on stderr. --pseudonymize: keyed pseudonyms, a new key each UTC day.\n"
 	  "  rotate: copy-and-truncate (or --rename) by size or age, gzip, delete rotated\n"
 	  "  files past the retention (the policy's retention.access_logs). See docs/logs.md.\n" },
-	{ "consent", pv_cmd_consent, "consent signals: decode and encode TCF, US Privacy and GPP strings",
-	  "usage: privault consent tcf decode [STRING|-] [--events]\n"
+	{ "consent", pv_cmd_consent, "the consent ledger (grant, withdraw, opt-out, GPC, receipts, exports); TCF, USP, GPP codecs",
+	  "usage: privault consent grant|refuse|withdraw|opt-out|opt-in|object|limit SUBJECT --purpose P ...\n"
+	  "       privault consent gpc|record-tcf|record-usp|record-gpp SUBJECT [STRING|-]\n"
+	  "       privault consent state|history|covered|receipt|export|deadlines|deadline-done|rebuild|erase ...\n"
+	  "  the consent ledger of a vault: SUBJECT is a subject id or a device id (dev_...);\n"
+	  "  every event is appended with its proof and audited; `privault consent` alone\n"
+	  "  lists every option. See docs/consent.md.\n"
+	  "       privault consent tcf decode [STRING|-] [--events]\n"
 	  "       privault consent tcf encode [JSON|-]\n"
 	  "  tcf decode: the IAB TCF v2.2/v2.3 TC string STRING (or stdin) as JSON, or with\n"
 	  "  --events one consent event per line (kind id granted|refused). tcf encode: the\n"
