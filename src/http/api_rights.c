@@ -80,7 +80,8 @@ static const pv_http_field extend_body[] = {
 	"\"closed_at\":{\"type\":[\"string\",\"null\"]},\"reason\":{\"type\":[\"string\",\"null\"]}," \
 	"\"available_at\":{\"type\":[\"string\",\"null\"]},\"fee_due\":{\"type\":\"boolean\"}," \
 	"\"complaint_route\":{\"type\":\"string\"},\"details\":{\"type\":\"object\"}," \
-	"\"history\":{\"type\":\"array\",\"items\":{\"type\":\"object\"}}"
+	"\"history\":{\"type\":\"array\",\"items\":{\"type\":\"object\"}}," \
+	"\"fulfilment\":{\"type\":[\"object\",\"null\"]}"
 #define REQUEST_SCHEMA \
 	"{\"type\":\"object\",\"required\":[\"id\",\"type\",\"regime\",\"state\",\"due_at\",\"deadline\"]," \
 	"\"properties\":{" REQUEST_PROPS "}}"
@@ -135,7 +136,49 @@ static json_t *request_json(pv_vault *v, const pv_request *r, int with_subject)
 }
 
 /* Answer `status` with request id as stored, its history included. */
-static int answer(pv_vault *v, pv_http_request *req, pv_http_response *res, const char *id, int status)
+/*
+ * What fulfilment did, for the answer of POST /v1/requests/{id}/fulfil: null
+ * for a request about an unknown identity (no_data); else {type, partial} plus,
+ * for access/portability, `package` (counts) and, for a deletion, `erasure`
+ * (full, deleted, kept, notified, and per category the records, those kept and
+ * the exception id/kind keeping them). Counts and ids only, never data.
+ */
+static json_t *fulfilment_json(const pv_request *r, const pv_fulfil_result *f)
+{
+	json_t *o, *items;
+
+	if (!r->subject_id[0])
+		return json_null();
+	o = json_pack("{s:s,s:b}", "type", pv_policy_request_name(r->type), "partial", f->partial);
+	if (o && (r->type == PV_POLICY_REQ_ACCESS || r->type == PV_POLICY_REQ_PORTABILITY))
+		json_object_set_new(o, "package", json_pack("{s:I,s:I,s:I,s:I}", "records", (json_int_t)f->package.records,
+							    "withheld", (json_int_t)f->package.withheld, "categories",
+							    (json_int_t)f->package.categories, "disclosures",
+							    (json_int_t)f->package.disclosures));
+	if (o && r->type == PV_POLICY_REQ_DELETION) {
+		items = json_array();
+		for (size_t i = 0; items && i < f->erasure.nitems; i++) {
+			const pv_erasure_item *it = &f->erasure.items[i];
+
+			json_array_append_new(items, json_pack("{s:s,s:I,s:I,s:s?,s:s?}", "category", it->category,
+							       "records", (json_int_t)it->records, "kept",
+							       (json_int_t)it->kept, "exception",
+							       it->exception[0] ? it->exception : NULL, "kind", it->kind));
+		}
+		json_object_set_new(o, "erasure", json_pack("{s:b,s:I,s:I,s:I,s:o}", "full", f->erasure.full, "deleted",
+							     (json_int_t)f->erasure.deleted, "kept",
+							     (json_int_t)f->erasure.kept, "notified",
+							     (json_int_t)f->erasure.notified, "categories", items));
+	}
+	return o;
+}
+
+/*
+ * Answer the request `id` (with its history) with `status`; with f (the
+ * fulfil route) also its `fulfilment`.
+ */
+static int answer_with(pv_vault *v, pv_http_request *req, pv_http_response *res, const char *id, int status,
+		       const pv_fulfil_result *f)
 {
 	pv_request r;
 	pv_request_event *h = NULL;
@@ -150,6 +193,8 @@ static int answer(pv_vault *v, pv_http_request *req, pv_http_response *res, cons
 		return pv_http_problem_from_error(res, rc);
 	}
 	j = request_json(v, &r, 1);
+	if (j && f)
+		json_object_set_new(j, "fulfilment", fulfilment_json(&r, f));
 	arr = json_array();
 	for (size_t i = 0; arr && i < n; i++)
 		json_array_append_new(arr, json_pack("{s:s,s:s,s:o,s:s,s:s}", "from", pv_request_state_name(h[i].from),
@@ -164,6 +209,11 @@ static int answer(pv_vault *v, pv_http_request *req, pv_http_response *res, cons
 	}
 	json_object_set_new(j, "history", arr);
 	return pv_http_json(res, status, j);
+}
+
+static int answer(pv_vault *v, pv_http_request *req, pv_http_response *res, const char *id, int status)
+{
+	return answer_with(v, req, res, id, status, NULL);
 }
 
 static const char *str(pv_http_request *req, const char *name)
@@ -236,10 +286,14 @@ ID_OP(excessive, pv_request_excessive(v, req->caller, id, str(req, "reason")))
 ID_OP(fee_paid, pv_request_fee_paid(v, req->caller, id))
 ID_OP(extend, pv_request_extend(v, req->caller, id, str(req, "reason"), str(req, "id_kind"), str(req, "id_value")))
 
-/* POST /v1/requests/{id}/fulfil {data?}: fulfilment without package files (the summary is in the audit). */
+/*
+ * POST /v1/requests/{id}/fulfil {data?}: fulfilment without package files; the
+ * answer is the request plus `fulfilment` (fulfilment_json).
+ */
 static int fulfil(pv_vault *v, pv_http_request *req, pv_http_response *res)
 {
 	json_t *data = req->body ? json_object_get(req->body, "data") : NULL;
+	pv_fulfil_result result;
 	char *text = NULL;
 	int rc;
 
@@ -247,11 +301,13 @@ static int fulfil(pv_vault *v, pv_http_request *req, pv_http_response *res)
 		return 0;
 	if (data && !(text = json_dumps(data, JSON_COMPACT)))
 		return pv_http_problem_from_error(res, PV_ENOMEM);
-	rc = pv_request_fulfil(v, req->caller, req->params[0], NULL, text, text ? strlen(text) : 0, NULL);
+	rc = pv_request_fulfil(v, req->caller, req->params[0], NULL, text, text ? strlen(text) : 0, &result);
 	free(text);
 	if (rc != 0)
 		return pv_http_problem_from_error(res, rc);
-	return answer(v, req, res, req->params[0], 200);
+	rc = answer_with(v, req, res, req->params[0], 200, &result);
+	pv_fulfil_result_free(&result);
+	return rc;
 }
 
 static int move(pv_vault *v, pv_http_request *req, pv_http_response *res)
@@ -371,7 +427,9 @@ const pv_http_route pv_http_rights_routes[] = {
 	  "Through fulfilment (pv_fulfil_run): erasure with exceptions, rectification with data, restriction, "
 	  "consent events for objection/opt-out/limit/withdrawal; access and portability packages are written "
 	  "with the CLI (request fulfil --out DIR). Then completed, or partially_completed when something was "
-	  "kept; a request about an unknown identity completes with reason no_data.", fulfil_body),
+	  "kept; a request about an unknown identity completes with reason no_data. The answer adds `fulfilment`: "
+	  "type, partial, and the package counts or the erasure per category (records, kept, exception, kind); "
+	  "null for no_data.", fulfil_body),
 	W("POST", "/v1/requests/{id}/extend", extend, WRITERS, "Extend the deadline once",
 	  "Only before the first deadline passes, by the regime's extension; the notice goes through the outbox "
 	  "to the intake identifier.", extend_body),
