@@ -17,6 +17,8 @@
 #include <time.h>
 
 #include "cli.h"
+#include "privault/fulfil.h"
+#include "privault/outbox.h"
 #include "privault/retention.h"
 #include "privault/server.h"
 
@@ -82,6 +84,67 @@ static void *sweep_main(void *arg)
 	return NULL;
 }
 
+/*
+ * The outbox schedule (docs/operations.md, "Outbox delivery"): a thread with
+ * its own vault handle runs pv_outbox_deliver (the mail sink from
+ * --outbox-mail or PRIVAULT_OUTBOX_MAIL, as `privault outbox deliver`) and
+ * then pv_fulfil_purge every `every_s` seconds (the first one `every_s` after
+ * start), as caller "outbox-schedule" (admin). --outbox-every SECONDS
+ * (PRIVAULT_OUTBOX_EVERY, default 60; 0 = off). Failures are reported by
+ * class on stderr; the messages stay queued for the next run.
+ */
+typedef struct {
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
+	int stop;
+	unsigned long every_s;
+	const char *mail;
+	pv_vault_options vopts;
+	const char *vault_dir;
+} outbox_schedule;
+
+static void *outbox_main(void *arg)
+{
+	static const pv_caller caller = { "outbox-schedule", PV_ROLE_ADMIN, NULL, 0 };
+	outbox_schedule *sc = arg;
+	pv_outbox_config cfg = { 0 };
+	struct timespec until;
+	int stop = 0;
+
+	cfg.mail = sc->mail;
+	while (!stop) {
+		pv_outbox_report r = { 0 };
+		pv_vault *v = NULL;
+		size_t purged = 0;
+		int rc;
+
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += (time_t)sc->every_s;
+		pthread_mutex_lock(&sc->lock);
+		while (!sc->stop && pthread_cond_timedwait(&sc->wake, &sc->lock, &until) != ETIMEDOUT)
+			;
+		stop = sc->stop;
+		pthread_mutex_unlock(&sc->lock);
+		if (stop)
+			break;
+		rc = pv_vault_open(&v, sc->vault_dir, &sc->vopts);
+		if (rc == 0)
+			rc = pv_outbox_deliver(v, &caller, 0, 0, &cfg, &r);
+		if (rc < 0)
+			fprintf(stderr, "privault serve: outbox delivery failed: %s\n", pv_error_last());
+		else if (r.attempted)
+			fprintf(stderr, "privault serve: outbox: attempted %zu, delivered %zu, retrying %zu, failed %zu\n",
+				r.attempted, r.delivered, r.retrying, r.failed);
+		if (v != NULL && (rc = pv_fulfil_purge(v, &caller, 0, &purged)) < 0)
+			fprintf(stderr, "privault serve: erasure purge failed: %s\n", pv_error_last());
+		else if (purged)
+			fprintf(stderr, "privault serve: erasure purge: %zu record rows deleted\n", purged);
+		pv_vault_close(v);
+	}
+	return NULL;
+}
+
 /* Read an unsigned option, else its variable, else `def`. 0, or an exit code after printing. */
 static int sweep_setting(pv_cli *cli, const char *opt, const char *value, const char *var,
 			 unsigned long long def, unsigned long long *out)
@@ -132,12 +195,14 @@ static void collect(const pv_cli *cli, const char *const *values, settings *s)
 
 int pv_cmd_serve(pv_cli *cli, int argc, char **argv)
 {
-	const char *values[NFLAGS] = { 0 }, *sweep_every = NULL, *sweep_batch = NULL;
+	const char *values[NFLAGS] = { 0 }, *sweep_every = NULL, *sweep_batch = NULL, *outbox_every = NULL,
+		   *outbox_mail = NULL;
 	char names[NFLAGS][32];
-	pv_cli_opt opts[NFLAGS + 3];
+	pv_cli_opt opts[NFLAGS + 5];
 	sweep_schedule sched = { .stop = 0 };
-	unsigned long long every = 0, batch = 0;
-	int scheduled = 0;
+	outbox_schedule osched = { .stop = 0 };
+	unsigned long long every = 0, batch = 0, oevery = 0;
+	int scheduled = 0, oscheduled = 0;
 	const char *pos[1];
 	pv_server_config cfg;
 	pv_server *srv = NULL;
@@ -157,13 +222,18 @@ int pv_cmd_serve(pv_cli *cli, int argc, char **argv)
 	}
 	opts[NFLAGS] = (pv_cli_opt){ "--sweep-every", &sweep_every, NULL, NULL };
 	opts[NFLAGS + 1] = (pv_cli_opt){ "--sweep-batch", &sweep_batch, NULL, NULL };
-	opts[NFLAGS + 2] = (pv_cli_opt){ NULL, NULL, NULL, NULL };
+	opts[NFLAGS + 2] = (pv_cli_opt){ "--outbox-every", &outbox_every, NULL, NULL };
+	opts[NFLAGS + 3] = (pv_cli_opt){ "--outbox-mail", &outbox_mail, NULL, NULL };
+	opts[NFLAGS + 4] = (pv_cli_opt){ NULL, NULL, NULL, NULL };
 	rc = pv_cli_parse(cli, argc, argv, 1, opts, pos, 0, &npos);
 	if (rc >= 0)
 		return rc;
 	if ((rc = sweep_setting(cli, "--sweep-every", sweep_every, "PRIVAULT_SWEEP_EVERY", 60, &every)) != 0 ||
-	    (rc = sweep_setting(cli, "--sweep-batch", sweep_batch, "PRIVAULT_SWEEP_BATCH", 10000, &batch)) != 0)
+	    (rc = sweep_setting(cli, "--sweep-batch", sweep_batch, "PRIVAULT_SWEEP_BATCH", 10000, &batch)) != 0 ||
+	    (rc = sweep_setting(cli, "--outbox-every", outbox_every, "PRIVAULT_OUTBOX_EVERY", 60, &oevery)) != 0)
 		return rc;
+	if (oevery > 86400)
+		return pv_cli_usage_error(cli, "serve: --outbox-every expects 0..86400 seconds");
 	if (every > 525600 || batch == 0 || batch > PV_SWEEP_MAX_BATCH)
 		return pv_cli_usage_error(cli, "serve: --sweep-every expects 0..525600 minutes, "
 					  "--sweep-batch 1..%d", PV_SWEEP_MAX_BATCH);
@@ -191,6 +261,17 @@ int pv_cmd_serve(pv_cli *cli, int argc, char **argv)
 		scheduled = pthread_create(&sched.thread, NULL, sweep_main, &sched) == 0;
 		if (!scheduled)
 			fprintf(stderr, "privault serve: cannot start the retention schedule\n");
+	}
+	if (oevery > 0) {
+		osched.every_s = (unsigned long)oevery;
+		osched.mail = outbox_mail;
+		osched.vault_dir = cfg.vault_dir;
+		osched.vopts.store = cfg.store[0] ? cfg.store : NULL;
+		pthread_mutex_init(&osched.lock, NULL);
+		pthread_cond_init(&osched.wake, NULL);
+		oscheduled = pthread_create(&osched.thread, NULL, outbox_main, &osched) == 0;
+		if (!oscheduled)
+			fprintf(stderr, "privault serve: cannot start the outbox schedule\n");
 	}
 		printf("privault serve: listening on %s://%s%s%s:%d (vault %s%s%s)\n", pv_server_tls(srv) ? "https" : "http",
 	       strchr(cfg.listen, ':') ? "[" : "", cfg.listen, strchr(cfg.listen, ':') ? "]" : "",
@@ -222,6 +303,14 @@ int pv_cmd_serve(pv_cli *cli, int argc, char **argv)
 		pthread_cond_signal(&sched.wake);
 		pthread_mutex_unlock(&sched.lock);
 		pthread_join(sched.thread, NULL);
+	}
+	if (oscheduled) {
+		/* a delivery in progress finishes first */
+		pthread_mutex_lock(&osched.lock);
+		osched.stop = 1;
+		pthread_cond_signal(&osched.wake);
+		pthread_mutex_unlock(&osched.lock);
+		pthread_join(osched.thread, NULL);
 	}
 	left = pv_server_stop(srv, DRAIN_MS);
 	if (left > 0)
