@@ -90,7 +90,8 @@ static const pv_cli_command commands[] = {
 	  "  flags. SIGHUP reloads the configuration and API keys; SIGTERM lets requests in\n"
 	  "  flight finish and exits 0. See docs/operations.md, \"Running the server\".\n"
 	  "  Retention: a sweep every MIN minutes (--sweep-every, $PRIVAULT_SWEEP_EVERY; default\n"
-	  "  60, 0 = off) in batches of N (--sweep-batch, $PRIVAULT_SWEEP_BATCH; default 10000).\n" },
+	  "  60, 0 = off) in batches of N (--sweep-batch, $PRIVAULT_SWEEP_BATCH; default 10000).\n"
+	  "  Outbox: delivered every --outbox-every SECONDS ($PRIVAULT_OUTBOX_EVERY; default 60, 0 = off), email to --outbox-mail SPEC.\n" },
 	{ "apikey", pv_cmd_apikey, "create, list, revoke API keys of the HTTP server",
 	  "usage: privault apikey create NAME --role admin|service|auditor [--grant P[:C,C] ...]\n"
 	  "       privault apikey list [--json]\n"
