@@ -92,6 +92,9 @@ typedef enum {
 	PV_REASON_CONSENT_WITHDRAWN,        /* consent-based purpose, consent withdrawn */
 	PV_REASON_CONSENT_STALE,            /* granted under an older notice; the purpose needs fresh consent */
 	PV_REASON_OPTED_OUT,                /* the subject opted out (marketing, sale, sharing; GPC) */
+	PV_REASON_CHILD_UNDER_MINIMUM_AGE,  /* younger than the policy's children.minimum_age, no parental consent */
+	PV_REASON_PARENTAL_CONSENT_MISSING, /* a consent-based purpose, younger than parental_consent_below,
+					     * no parental consent */
 	PV_REASON_COUNT
 } pv_reason;
 
@@ -206,6 +209,10 @@ typedef struct {
 /* Store a record, encrypted with the subject's data key; expiry from the policy's retention rule. */
 int pv_record_put(pv_vault *v, const pv_caller *caller, const char *subject_id,
 		  const pv_record_spec *spec, char out_id[PV_ID_LEN + 1]);
+/* After pv_record_put answered PV_EDENIED on this thread, why: PV_REASON_NO_GRANT, or
+ * PV_REASON_CHILD_UNDER_MINIMUM_AGE (a subject younger than the policy's children.minimum_age,
+ * by the youngest age the birth year allows, without parental consent: nothing is collected). */
+pv_reason pv_record_put_denied_reason(void);
 
 typedef struct {
 	char id[PV_ID_LEN + 1];

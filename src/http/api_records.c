@@ -53,13 +53,14 @@ static void data_free(char *s, size_t len)
 
 /*
  * A write refused with PV_EDENIED: routes keep auditors out, so what is left
- * is a service without a grant for the purpose and category. Answered like a
+ * is a service without a grant for the purpose and category, or a child under
+ * the policy's minimum age (pv_record_put_denied_reason). Answered like a
  * denied read, with the reason code.
  */
-static int write_error(pv_http_response *res, int rc)
+static int write_error(pv_http_response *res, int rc, pv_reason denied)
 {
 	if (rc == PV_EDENIED)
-		return pv_http_problem_denied(res, PV_REASON_NO_GRANT);
+		return pv_http_problem_denied(res, denied);
 	return pv_http_problem_from_error(res, rc);
 }
 
@@ -84,7 +85,7 @@ int pv_api_record_put(pv_vault *v, pv_http_request *req, pv_http_response *res)
 	rc = pv_record_put(v, req->caller, req->params[0], &spec, id);
 	data_free(data, len);
 	if (rc < 0)
-		return write_error(res, rc);
+		return write_error(res, rc, pv_record_put_denied_reason());
 	snprintf(res->location, sizeof(res->location), "/v1/subjects/%s/records/%s", req->params[0], id);
 	return pv_http_json(res, 201, json_pack("{s:s}", "id", id));
 }
@@ -274,7 +275,7 @@ int pv_api_record_rectify(pv_vault *v, pv_http_request *req, pv_http_response *r
 	rc = pv_record_rectify(v, req->caller, req->params[0], req->params[1], data, len);
 	data_free(data, len);
 	if (rc < 0)
-		return write_error(res, rc);
+		return write_error(res, rc, PV_REASON_NO_GRANT);
 	return pv_http_json(res, 200, json_pack("{s:s, s:s}", "id", req->params[1], "subject_id", req->params[0]));
 }
 

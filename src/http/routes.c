@@ -168,7 +168,9 @@ static const char schema_rectified[] =
 static const char schema_decision[] =
 	"{\"type\":\"object\",\"required\":[\"allow\",\"reason\"],\"properties\":{\"allow\":{\"type\":\"boolean\"},"
 	"\"reason\":{\"enum\":[\"allowed\",\"purpose_undeclared\",\"category_undeclared\",\"category_not_in_purpose\","
-	"\"role_forbidden\",\"no_grant\",\"subject_unknown\",\"subject_erased\",\"subject_restricted\"]}}}";
+	"\"role_forbidden\",\"no_grant\",\"subject_unknown\",\"subject_erased\",\"subject_restricted\",\"objected\","
+	"\"sensitive_limited\",\"consent_missing\",\"consent_refused\",\"consent_withdrawn\",\"consent_stale\","
+	"\"opted_out\",\"child_under_minimum_age\",\"parental_consent_missing\"]}}}";
 
 static const char schema_policy[] =
 	"{\"type\":\"object\",\"required\":[\"hash\",\"version\",\"effective\",\"default_regime\"],\"properties\":{"

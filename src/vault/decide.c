@@ -14,6 +14,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 static const char *const reason_names[PV_REASON_COUNT] = {
 	[PV_REASON_ALLOWED] = "allowed",
@@ -32,6 +33,8 @@ static const char *const reason_names[PV_REASON_COUNT] = {
 	[PV_REASON_CONSENT_WITHDRAWN] = "consent_withdrawn",
 	[PV_REASON_CONSENT_STALE] = "consent_stale",
 	[PV_REASON_OPTED_OUT] = "opted_out",
+	[PV_REASON_CHILD_UNDER_MINIMUM_AGE] = "child_under_minimum_age",
+	[PV_REASON_PARENTAL_CONSENT_MISSING] = "parental_consent_missing",
 };
 
 const char *pv_reason_name(pv_reason r)
@@ -117,6 +120,57 @@ static int basis_necessary(const char *basis)
 			 strcmp(basis, "vital_interests") == 0 || strcmp(basis, "business_purpose") == 0);
 }
 
+/* The UTC calendar year of the clock, recomputed once per day per thread. */
+static int clock_year(void)
+{
+	static __thread int64_t day = -1;
+	static __thread int year;
+	pv_time now = pv_clock_now();
+
+	if (now / 86400 != day) {
+		time_t t = (time_t)now;
+		struct tm tm;
+
+		day = now / 86400;
+		year = gmtime_r(&t, &tm) ? tm.tm_year + 1900 : 0;
+	}
+	return year;
+}
+
+int pv_vault_child_age(const pv_subject_info *s)
+{
+	int year;
+
+	if (!s || s->birth_year <= 0 || (year = clock_year()) <= 0)
+		return -1;
+	return year - s->birth_year - 1 < 0 ? 0 : year - s->birth_year - 1;
+}
+
+/*
+ * Children (docs/policy-format.md, children): the age is the youngest the
+ * birth year allows (current year - birth year - 1: only the year is stored,
+ * so a child is never taken for older than they can be). Without parental
+ * consent, a subject under children.minimum_age may be processed only for
+ * purposes whose basis is legal_obligation (erasing them, answering a parent's
+ * request), and one under parental_consent_below is refused every purpose
+ * that needs consent.
+ */
+static pv_reason child_rule(const pv_policy *policy, const char *basis, int needs_consent,
+			    const pv_subject_info *subject)
+{
+	const pv_policy_children *ch;
+	int age;
+
+	if (subject->parental_consent || (age = pv_vault_child_age(subject)) < 0)
+		return PV_REASON_ALLOWED;
+	ch = pv_policy_children_get(policy);
+	if (ch->has_minimum_age && age < ch->minimum_age && !(basis && strcmp(basis, "legal_obligation") == 0))
+		return PV_REASON_CHILD_UNDER_MINIMUM_AGE;
+	if (needs_consent && age < ch->parental_consent_below)
+		return PV_REASON_PARENTAL_CONSENT_MISSING;
+	return PV_REASON_ALLOWED;
+}
+
 /*
  * The consent rules (docs/consent.md, "Decisions"), after the subject's state:
  * objection; limitation of sensitive PI (categories marked sensitive, unless
@@ -133,7 +187,11 @@ static pv_reason consent_rule(const pv_policy *policy, const pv_policy_purpose *
 	unsigned r = (unsigned)subject->regime < PV_REGIME_COUNT ? (unsigned)subject->regime : 0;
 	const char *basis = pu->lawful_basis[r];
 	int needs_consent = basis ? strcmp(basis, "consent") == 0 : pu->consent == PV_CONSENT_OPT_IN;
+	pv_reason child = subject->birth_year > 0 ? child_rule(policy, basis, needs_consent, subject)
+						  : PV_REASON_ALLOWED;
 
+	if (child != PV_REASON_ALLOWED)
+		return child;
 	if (e && e->objected)
 		return PV_REASON_OBJECTED;
 	if (c && c->sensitive && view && (view->limited_all || (e && e->limited)) && !basis_necessary(basis))

@@ -111,6 +111,14 @@ static int spec_against_policy(const pv_policy *p, const pv_record_spec *spec)
 	return 0;
 }
 
+/* Why this thread's last pv_record_put answered PV_EDENIED (pv_record_put_denied_reason). */
+static __thread pv_reason put_denied = PV_REASON_NO_GRANT;
+
+pv_reason pv_record_put_denied_reason(void)
+{
+	return put_denied;
+}
+
 /*
  * Store a record: the subject must exist and not be erased; category, purpose
  * and source must be declared in the current policy, the purpose must cover
@@ -139,8 +147,15 @@ int pv_record_put(pv_vault *v, const pv_caller *caller, const char *subject_id,
 	if (subj.state == PV_SUBJECT_ERASED)
 		return pv_error_set(PV_EERASED, "subject %s: erased", subject_id);
 	p = pv_vault_policy(v);
+	put_denied = PV_REASON_CHILD_UNDER_MINIMUM_AGE;
+	if (!subj.parental_consent && pv_policy_children_get(p)->has_minimum_age &&
+	    pv_vault_child_age(&subj) >= 0 && pv_vault_child_age(&subj) < pv_policy_children_get(p)->minimum_age)
+		return pv_error_set(PV_EDENIED, "subject %s: younger than the policy's children.minimum_age (%d) "
+				    "and no parental consent: nothing is collected", subject_id,
+				    pv_policy_children_get(p)->minimum_age);
 	if ((rc = spec_against_policy(p, spec)) < 0)
 		return rc;
+	put_denied = PV_REASON_NO_GRANT;
 	if (!pv_vault_caller_granted(caller, spec->purpose, spec->category))
 		return pv_error_set(PV_EDENIED, "caller: no grant for purpose %s and category %s", spec->purpose,
 				    spec->category);

@@ -172,6 +172,17 @@ def scenario_ixsystems(v):
 # ---------------------------------------------------------------- OpenStack (GDPR)
 
 def scenario_openstack(v):
+    # children: OpenStack's minimum age is 13 and consent below 16 needs a parent (GDPR art. 8).
+    # Born 2011: 13 or 14 in 2025, so over the minimum age: web analytics (consent) needs a parent,
+    # a legitimate-interest purpose does not
+    teen = v.subject("os.teen@example.com", birth_year=2011)
+    eq("teen analytics", v.decide(teen, "web_visit", "web_analytics"),
+       {"allow": False, "reason": "parental_consent_missing"})
+    eq("teen website administration", v.decide(teen, "web_visit", "website_administration"),
+       {"allow": True, "reason": "allowed"})
+    young = v.subject("os.young@example.com", birth_year=2013)
+    eq("12-year-old membership", v.decide(young, "contact_details", "membership"),
+       {"allow": False, "reason": "child_under_minimum_age"})
     # one month after receipt (Regulation 1182/71): 31 January -> 28 February; 31 March -> 30 April
     m = v.subject("os.member@example.com")
     req = v.submit(m, "access")
@@ -255,7 +266,16 @@ def scenario_minio(v):
        {"allow": False, "reason": "opted_out"})
 
     # children under 13: a parent asks for deletion, with a reference to the proof of authorization
-    kid = v.subject("mi.kid@example.com", birth_year=2016)
+    # a child under the policy's minimum age (13) without parental consent: nothing is collected,
+    # and the decision refuses every purpose but a legal obligation
+    alone = v.subject("mi.alone@example.com", birth_year=2016)
+    got = v.call("POST", "/v1/subjects/%s/records" % alone,
+                 {"category": "contact_information", "purpose": "providing_services", "data": {"nick": "a"}}, 403)
+    eq("child record refused", got.get("reason"), "child_under_minimum_age")
+    eq("child decision", v.decide(alone, "contact_information", "providing_services"),
+       {"allow": False, "reason": "child_under_minimum_age"})
+    # with a parent's consent the service may collect
+    kid = v.subject("mi.kid@example.com", birth_year=2016, parental_consent=True)
     v.record(kid, "contact_information", "providing_services", {"nick": "k"})
     bad = v.call("POST", "/v1/requests", {"type": "deletion", "subject_id": kid, "requester": "parent"}, 400)
     check("parent without authorization names the field: %r" % bad.get("detail"),
