@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The HTTP tests (tests/http: the cases as data, the role x route matrix, the
-# OpenAPI check, 8 concurrent clients) against `privault serve` on
+# OpenAPI check, 8 concurrent clients; and the seed scenarios of tests/rights)
+# against `privault serve` on
 # PostgreSQL: every Server of tests/http/pvtest.py gets a fresh database of a
 # throw-away server (PV_TEST_NEW_STORE). Then tests/pg/http_pg.py: two servers
 # on one database driven at once, and 503 while PostgreSQL is down.
@@ -20,6 +21,8 @@ for t in run matrix openapi_check concurrency; do
 	echo "== tests/http/$t.py on PostgreSQL"
 	python3 "$SRCDIR/tests/http/$t.py" || fail "tests/http/$t.py on PostgreSQL"
 done
+echo "== tests/rights/scenarios.py on PostgreSQL"
+python3 "$SRCDIR/tests/rights/scenarios.py" || fail "tests/rights/scenarios.py on PostgreSQL"
 unset PV_TEST_NEW_STORE
 echo "== two servers on one database, and PostgreSQL down"
 python3 "$SRCDIR/tests/pg/http_pg.py" || fail "tests/pg/http_pg.py"
