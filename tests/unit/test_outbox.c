@@ -13,6 +13,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "vault_fixture.h"
+
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <ftw.h>
@@ -42,27 +44,12 @@ typedef struct {
 	pv_vault *v;
 } fixture;
 
-static int rm_cb(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 static int setup(void **state)
 {
 	fixture *f = calloc(1, sizeof(*f));
 
-	unsetenv("PRIVAULT_KEYS");
-	unsetenv("PRIVAULT_STORE");
 	unsetenv("PRIVAULT_OUTBOX_MAIL");
-	pv_clock_set(T0);
-	snprintf(f->root, sizeof(f->root), "/tmp/pv-test-obx-XXXXXX");
-	assert_non_null(mkdtemp(f->root));
-	snprintf(f->dir, sizeof(f->dir), "%s/v", f->root);
-	assert_int_equal(pv_vault_init(f->dir, POLICY, NULL), 0);
-	assert_int_equal(pv_vault_open(&f->v, f->dir, NULL), 0);
+	pv_test_vault_setup(f->root, f->dir, &f->v, POLICY, "obx", T0);
 	*state = f;
 	return 0;
 }
@@ -71,9 +58,7 @@ static int teardown(void **state)
 {
 	fixture *f = *state;
 
-	pv_clock_reset();
-	pv_vault_close(f->v);
-	nftw(f->root, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+	pv_test_vault_teardown(f->root, f->v);
 	free(f);
 	return 0;
 }
