@@ -156,31 +156,20 @@ done:
 	return rc;
 }
 
-int pg_table_insert(pv_store *s, const char *table, const char *const *cols, const pv_store_value *vals,
-		    size_t n)
+/*
+ * libpq parameters of values[0..n): integers as decimal text, text and byte
+ * strings as binary (their bytes), NULL as NULL. Returns -1, or the index of
+ * the first value over 2 GiB (none is sent then).
+ */
+static long pg_values(const pv_store_value *vals, size_t n, const char **pv, int *len, int *fmt, char (*num)[24])
 {
-	pv_pg *q = PQ(s);
-	char sql[PV_STORE_MAX_COLS * 72 + 128], num[PV_STORE_MAX_COLS][24];
-	const char *pv[PV_STORE_MAX_COLS];
-	int len[PV_STORE_MAX_COLS], fmt[PV_STORE_MAX_COLS];
-	size_t i, off;
-	PGresult *r;
-	ExecStatusType st;
-	const char *state;
+	size_t i;
 
-	off = (size_t)snprintf(sql, sizeof(sql), "INSERT INTO %s (", table);
-	for (i = 0; i < n; i++)
-		off += (size_t)snprintf(sql + off, sizeof(sql) - off, "%s%s", i ? ", " : "", cols[i]);
-	off += (size_t)snprintf(sql + off, sizeof(sql) - off, ") VALUES (");
-	for (i = 0; i < n; i++)
-		off += (size_t)snprintf(sql + off, sizeof(sql) - off, "%s$%zu", i ? ", " : "", i + 1);
-	snprintf(sql + off, sizeof(sql) - off, ")");
 	for (i = 0; i < n; i++) {
 		const pv_store_value *v = &vals[i];
 
 		if (v->len > INT32_MAX)
-			return pv_error_set(PV_ELIMIT, "store: insert into %s: value of %s larger than 2 GiB",
-					    table, cols[i]);
+			return (long)i;
 		len[i] = (int)v->len;
 		fmt[i] = 1;
 		if (v->type == PV_STORE_INT) {
@@ -193,6 +182,32 @@ int pg_table_insert(pv_store *s, const char *table, const char *const *cols, con
 			pv[i] = v->len > 0 ? (const char *)v->p : "";
 		}
 	}
+	return -1;
+}
+
+int pg_table_insert(pv_store *s, const char *table, const char *const *cols, const pv_store_value *vals,
+		    size_t n)
+{
+	pv_pg *q = PQ(s);
+	char sql[PV_STORE_MAX_COLS * 72 + 128], num[PV_STORE_MAX_COLS][24];
+	const char *pv[PV_STORE_MAX_COLS];
+	int len[PV_STORE_MAX_COLS], fmt[PV_STORE_MAX_COLS];
+	size_t i, off;
+	long big;
+	PGresult *r;
+	ExecStatusType st;
+	const char *state;
+
+	off = (size_t)snprintf(sql, sizeof(sql), "INSERT INTO %s (", table);
+	for (i = 0; i < n; i++)
+		off += (size_t)snprintf(sql + off, sizeof(sql) - off, "%s%s", i ? ", " : "", cols[i]);
+	off += (size_t)snprintf(sql + off, sizeof(sql) - off, ") VALUES (");
+	for (i = 0; i < n; i++)
+		off += (size_t)snprintf(sql + off, sizeof(sql) - off, "%s$%zu", i ? ", " : "", i + 1);
+	snprintf(sql + off, sizeof(sql) - off, ")");
+	if ((big = pg_values(vals, n, pv, len, fmt, num)) >= 0)
+		return pv_error_set(PV_ELIMIT, "store: insert into %s: value of %s larger than 2 GiB",
+				    table, cols[big]);
 	if (PQstatus(q->conn) != CONNECTION_OK && !q->in_tx)
 		PQreset(q->conn);
 	r = PQexecParams(q->conn, sql, (int)n, NULL, pv, len, fmt, 1);
@@ -247,7 +262,8 @@ int pg_sql(pv_store *s, const char *what, const char *sql, const pv_store_value 
 	int len[PV_STORE_MAX_PARAMS], fmt[PV_STORE_MAX_PARAMS];
 	const char *cols[PV_STORE_MAX_COLS];
 	pv_store_value vals[PV_STORE_MAX_COLS];
-	size_t i, want = 0;
+	size_t want = 0;
+	long big;
 	char *text = renumber(sql, &want);
 	PGresult *r = NULL;
 	int rc = 0, ncols, c;
@@ -258,27 +274,9 @@ int pg_sql(pv_store *s, const char *what, const char *sql, const pv_store_value 
 		free(text);
 		return pv_error_set(PV_EINVAL, "store: %s: %zu placeholders, %zu values", what, want, n);
 	}
-	for (i = 0; i < n; i++) {
-		const pv_store_value *v = &params[i];
-
-		if (v->len > INT32_MAX) {
-			free(text);
-			return pv_error_set(PV_ELIMIT, "store: %s: value %zu larger than 2 GiB", what, i + 1);
-		}
-		len[i] = (int)v->len;
-		fmt[i] = 1;
-		if (v->type == PV_STORE_INT) {
-			snprintf(num[i], sizeof(num[i]), "%lld", (long long)v->i);
-			pv[i] = num[i];
-			fmt[i] = 0;
-		} else if (v->type == PV_STORE_NULL) {
-			pv[i] = NULL;
-		} else if (v->type == PV_STORE_TEXT) {
-			/* text in text format: binary text would need its length and no NUL anyway */
-			pv[i] = v->len > 0 ? (const char *)v->p : "";
-		} else {
-			pv[i] = v->len > 0 ? (const char *)v->p : "";
-		}
+	if ((big = pg_values(params, n, pv, len, fmt, num)) >= 0) {
+		free(text);
+		return pv_error_set(PV_ELIMIT, "store: %s: value %ld larger than 2 GiB", what, big + 1);
 	}
 	if (PQstatus(q->conn) != CONNECTION_OK && !q->in_tx)
 		PQreset(q->conn);
