@@ -33,7 +33,7 @@ typedef struct {
 	int port;                             /* port        PRIVAULT_PORT         default 8700; 0 = any free port */
 	char tls_cert[PV_SERVER_PATH_MAX];    /* tls_cert    PRIVAULT_TLS_CERT     PEM file; TLS when both are set */
 	char tls_key[PV_SERVER_PATH_MAX];     /* tls_key     PRIVAULT_TLS_KEY      PEM file */
-	int threads;                          /* threads     PRIVAULT_THREADS      HTTP threads; 0 = one per core */
+	int threads;                          /* threads     PRIVAULT_THREADS      HTTP threads; 0 = cores - 1 (at least 1) */
 	int64_t max_body;                     /* max_body    PRIVAULT_MAX_BODY     request body bytes (413 beyond) */
 	char access_log[PV_SERVER_PATH_MAX];  /* access_log  PRIVAULT_ACCESS_LOG   "-" stderr, "off", or a file */
 	int auth_fail_burst;                  /* auth_fail_burst       failed authentications allowed at once */

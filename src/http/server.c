@@ -895,7 +895,9 @@ int pv_http_server_start(pv_server **out, const pv_server_config *cfg, const pv_
 		pv_vault_close(v);
 		goto fail;
 	}
-	threads = cfg->threads > 0 ? cfg->threads : (int)sysconf(_SC_NPROCESSORS_ONLN);
+	/* default: one per core but the executor's (it runs every request's vault work; an HTTP
+	 * thread more than the cores left competes with it: docs/benchmarks.md, HTTP threads) */
+	threads = cfg->threads > 0 ? cfg->threads : (int)sysconf(_SC_NPROCESSORS_ONLN) - 1;
 	if (threads < 1)
 		threads = 1;
 	s->d = MHD_start_daemon(flags, (uint16_t)cfg->port, NULL, NULL, on_request, s,
