@@ -101,9 +101,10 @@ int sq_table_each(pv_store *s, const char *table,
 		sqlite3_finalize(st);
 		return pv_error_set(PV_ESTORE, "store: read %s: more than %d columns", table, PV_STORE_MAX_COLS);
 	}
-	for (i = 0; i < n; i++)
-		cols[i] = sqlite3_column_name(st, i);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		/* names after the step: a step may prepare the statement again, freeing the old names */
+		for (i = 0; i < n; i++)
+			cols[i] = sqlite3_column_name(st, i);
 		if ((ret = row_values(st, n, vals, table)) != 0 || (ret = cb(cols, vals, (size_t)n, payload)) != 0)
 			goto done;
 	}
