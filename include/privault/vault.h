@@ -36,7 +36,8 @@ typedef struct {
 } pv_vault_options;
 
 /*
- * Create a vault in `dir` (created if missing, must be empty of a vault):
+ * Create a vault in `dir` (created with its missing parents, mode 0700, if
+ * missing; must be empty of a vault; on failure every directory made is removed):
  * a new key file with mode 0600, the database with its schema, and the policy
  * at `policy_path` as the first policy version. opts may be NULL.
  * PV_EEXISTS if a vault is already there; PV_EPOLICY if the policy is invalid.

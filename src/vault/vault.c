@@ -606,8 +606,74 @@ static void remove_db_files(const char *file)
 	unlink(side);
 }
 
+/* Remove `dir` and then its parents, `count` directories in all (the ones mkdirs created). */
+static void rmdirs_n(const char *dir, int count)
+{
+	char path[PV_VAULT_PATH_MAX];
+	char *slash;
+
+	snprintf(path, sizeof(path), "%s", dir);
+	while (count-- > 0) {
+		/* the created ones are the deepest: drop a trailing slash, remove, go up */
+		size_t n = strlen(path);
+
+		while (n > 1 && path[n - 1] == '/')
+			path[--n] = '\0';
+		rmdir(path);
+		if ((slash = strrchr(path, '/')) == NULL)
+			break;
+		*(slash == path ? slash + 1 : slash) = '\0';
+	}
+}
+
 /*
- * Create a vault in `dir`: the directory (0700) if missing, a key file (0600)
+ * Create directory `dir` (0700) and every missing parent (0700, like mkdir -p).
+ * Returns how many directories it created (0..), or -1 with errno set; on
+ * failure it removes what it created. rmdirs() undoes a successful call.
+ */
+static int mkdirs(const char *dir)
+{
+	char path[PV_VAULT_PATH_MAX];
+	struct stat st;
+	int made = 0, e;
+	size_t i, n = strlen(dir);
+
+	if (n >= sizeof(path)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(path, dir, n + 1);
+	for (i = 1; i <= n; i++) {
+		if (path[i] != '/' && path[i] != '\0')
+			continue;
+		path[i] = '\0';
+		if (stat(path, &st) != 0) {
+			if (mkdir(path, 0700) != 0)
+				goto fail;
+			made++;
+		} else if (!S_ISDIR(st.st_mode)) {
+			errno = ENOTDIR;
+			goto fail;
+		}
+		path[i] = i < n ? '/' : '\0';
+	}
+	return made;
+fail:
+	/* path ends with the component that failed; the ones made are its parents */
+	e = errno;
+	if (made > 0) {
+		char *slash = strrchr(path, '/');
+
+		if (slash != NULL)
+			*slash = '\0';
+		rmdirs_n(path, made);
+	}
+	errno = e;
+	return -1;
+}
+
+/*
+ * Create a vault in `dir`: the directory (0700) and its missing parents, a key file (0600)
  * unless PRIVAULT_KEYS is set, the store with its schema, vault_id and
  * created_at, the policy as first version, and the audit entry "vault.init".
  * On failure everything this call created is removed again.
@@ -640,11 +706,11 @@ int pv_vault_init(const char *dir, const char *policy_path, const pv_vault_optio
 		return rc;
 
 	if (stat(dir, &st) != 0) {
-		if (mkdir(dir, 0700) != 0) {
+		if ((made_dir = mkdirs(dir)) < 0) {
+			made_dir = 0;
 			rc = pv_error_set(PV_EIO, "dir: cannot create (%s)", strerror(errno));
 			goto fail;
 		}
-		made_dir = 1;
 	} else if (!S_ISDIR(st.st_mode)) {
 		rc = pv_error_set(PV_EINVAL, "dir: exists and is not a directory");
 		goto fail;
@@ -708,8 +774,7 @@ fail: {
 			remove_db_files(file);
 		if (made_key)
 			unlink(key_path);
-		if (made_dir)
-			rmdir(dir);
+		rmdirs_n(dir, made_dir);
 		return pv_error_set(rc, "%s", msg);
 	}
 }

@@ -37,6 +37,16 @@ grep -q "unknown option '--frob'" "$T/err" || fail "unknown option not named"
 expect 0 "$PRIVAULT" init --policy "$POLICY"
 [ -n "${PRIVAULT_STORE:-}" ] || [ -f "$PRIVAULT_VAULT/vault.db" ] || fail "no vault.db"
 expect 1 "$PRIVAULT" init --policy "$POLICY"   # already there
+if [ -z "${PRIVAULT_STORE:-}" ]; then
+	# missing parents are created (0700, like mkdir -p); a failure removes every directory it made
+	expect 0 env -u PRIVAULT_VAULT "$PRIVAULT" init "$T/deep/er/vault" --policy "$POLICY"
+	[ -f "$T/deep/er/vault/vault.db" ] || fail "init with missing parents"
+	[ "$(stat -c %a "$T/deep")" = 700 ] || fail "created parent mode"
+	long=$(printf 'x%.0s' $(seq 300))
+	expect 1 env -u PRIVAULT_VAULT "$PRIVAULT" init "$T/gone/a/$long/vault" --policy "$POLICY"
+	grep -q "dir: cannot create" "$T/err" || fail "init failure message: $(cat "$T/err")"
+	[ ! -e "$T/gone" ] || fail "a failed init left directories behind"
+fi
 
 expect 0 "$PRIVAULT" status
 grep -q "^subjects: 0$" "$T/out" || fail "status subjects"
