@@ -25,99 +25,33 @@
 #define DRAIN_MS 30000
 
 /*
- * The retention schedule (docs/retention.md): a thread with its own vault
- * handle runs pv_retention_sweep every `every_min` minutes (the first one
- * `every_min` after start), as caller "retention-schedule" (admin), in batches
- * of `batch` so that each write transaction stays short beside the server's.
- * --sweep-every MIN (PRIVAULT_SWEEP_EVERY, default 60; 0 = off) and
- * --sweep-batch N (PRIVAULT_SWEEP_BATCH, default 10000). A run that finds
- * another sweep holding the store's sweep lock (another server, a cron job)
- * skips quietly: that sweep does the work.
+ * A job run on a timer by `privault serve` in a thread of its own with its own
+ * vault handle, opened for each run: the first run `every_s` seconds after the
+ * start, then every `every_s` seconds; stopping lets a run in progress finish.
  */
-typedef struct {
+typedef struct schedule {
 	pthread_t thread;
 	pthread_mutex_t lock;
 	pthread_cond_t wake;
-	int stop;
-	unsigned long every_min;
-	size_t batch;
-	pv_vault_options vopts;
-	const char *vault_dir;
-} sweep_schedule;
-
-static void *sweep_main(void *arg)
-{
-	static const pv_caller caller = { "retention-schedule", PV_ROLE_ADMIN, NULL, 0 };
-	sweep_schedule *sc = arg;
-	pv_sweep_options o = { 0 };
-	struct timespec until;
-	int stop = 0;
-
-	o.batch = sc->batch;
-	while (!stop) {
-		pv_sweep_report *r = NULL;
-		pv_vault *v = NULL;
-		int rc;
-
-		clock_gettime(CLOCK_REALTIME, &until);
-		until.tv_sec += (time_t)(sc->every_min * 60);
-		pthread_mutex_lock(&sc->lock);
-		while (!sc->stop && pthread_cond_timedwait(&sc->wake, &sc->lock, &until) != ETIMEDOUT)
-			;
-		stop = sc->stop;
-		pthread_mutex_unlock(&sc->lock);
-		if (stop)
-			break;
-		rc = pv_vault_open(&v, sc->vault_dir, &sc->vopts);
-		if (rc == 0)
-			rc = pv_retention_sweep(v, &caller, &o, &r);
-		/* PV_SWEEP_SKIPPED: another process's sweep holds the lock and does the work; say nothing */
-		if (rc < 0)
-			fprintf(stderr, "privault serve: retention sweep failed: %s\n", pv_error_last());
-		if (r != NULL && (r->deleted || r->anonymized || r->subjects_erased))
-			fprintf(stderr, "privault serve: retention sweep: deleted %lld, anonymized %lld, kept %lld, "
-				"subjects erased %lld\n", (long long)r->deleted, (long long)r->anonymized,
-				(long long)r->kept, (long long)r->subjects_erased);
-		pv_sweep_report_free(r);
-		pv_vault_close(v);
-	}
-	return NULL;
-}
-
-/*
- * The outbox schedule (docs/operations.md, "Outbox delivery"): a thread with
- * its own vault handle runs pv_outbox_deliver (the mail sink from
- * --outbox-mail or PRIVAULT_OUTBOX_MAIL, as `privault outbox deliver`) and
- * then pv_fulfil_purge every `every_s` seconds (the first one `every_s` after
- * start), as caller "outbox-schedule" (admin). --outbox-every SECONDS
- * (PRIVAULT_OUTBOX_EVERY, default 60; 0 = off). Failures are reported by
- * class on stderr; the messages stay queued for the next run.
- */
-typedef struct {
-	pthread_t thread;
-	pthread_mutex_t lock;
-	pthread_cond_t wake;
-	int stop;
+	int stop, started;
 	unsigned long every_s;
-	const char *mail;
-	pv_vault_options vopts;
 	const char *vault_dir;
-} outbox_schedule;
+	pv_vault_options vopts;
+	void (*run)(struct schedule *sc, pv_vault *v);   /* the job; reports on stderr itself */
+	const char *what;                               /* for messages: "retention sweep" */
+	/* job settings */
+	size_t batch;
+	const char *mail;
+} schedule;
 
-static void *outbox_main(void *arg)
+static void *schedule_main(void *arg)
 {
-	static const pv_caller caller = { "outbox-schedule", PV_ROLE_ADMIN, NULL, 0 };
-	outbox_schedule *sc = arg;
-	pv_outbox_config cfg = { 0 };
+	schedule *sc = arg;
 	struct timespec until;
 	int stop = 0;
 
-	cfg.mail = sc->mail;
 	while (!stop) {
-		pv_outbox_report r = { 0 };
 		pv_vault *v = NULL;
-		size_t purged = 0;
-		int rc;
 
 		clock_gettime(CLOCK_REALTIME, &until);
 		until.tv_sec += (time_t)sc->every_s;
@@ -128,21 +62,90 @@ static void *outbox_main(void *arg)
 		pthread_mutex_unlock(&sc->lock);
 		if (stop)
 			break;
-		rc = pv_vault_open(&v, sc->vault_dir, &sc->vopts);
-		if (rc == 0)
-			rc = pv_outbox_deliver(v, &caller, 0, 0, &cfg, &r);
-		if (rc < 0)
-			fprintf(stderr, "privault serve: outbox delivery failed: %s\n", pv_error_last());
-		else if (r.attempted)
-			fprintf(stderr, "privault serve: outbox: attempted %zu, delivered %zu, retrying %zu, failed %zu\n",
-				r.attempted, r.delivered, r.retrying, r.failed);
-		if (v != NULL && (rc = pv_fulfil_purge(v, &caller, 0, &purged)) < 0)
-			fprintf(stderr, "privault serve: erasure purge failed: %s\n", pv_error_last());
-		else if (purged)
-			fprintf(stderr, "privault serve: erasure purge: %zu record rows deleted\n", purged);
+		if (pv_vault_open(&v, sc->vault_dir, &sc->vopts) < 0)
+			fprintf(stderr, "privault serve: %s failed: %s\n", sc->what, pv_error_last());
+		else
+			sc->run(sc, v);
 		pv_vault_close(v);
 	}
 	return NULL;
+}
+
+/* Start `sc` (every_s > 0) on the server's vault; a failure to start is reported, not fatal. */
+static void schedule_start(schedule *sc, const pv_server_config *cfg)
+{
+	sc->vault_dir = cfg->vault_dir;
+	sc->vopts.store = cfg->store[0] ? cfg->store : NULL;
+	pthread_mutex_init(&sc->lock, NULL);
+	pthread_cond_init(&sc->wake, NULL);
+	sc->started = pthread_create(&sc->thread, NULL, schedule_main, sc) == 0;
+	if (!sc->started)
+		fprintf(stderr, "privault serve: cannot start the %s schedule\n", sc->what);
+}
+
+/* Stop a started schedule: a run in progress finishes first. */
+static void schedule_stop(schedule *sc)
+{
+	if (!sc->started)
+		return;
+	pthread_mutex_lock(&sc->lock);
+	sc->stop = 1;
+	pthread_cond_signal(&sc->wake);
+	pthread_mutex_unlock(&sc->lock);
+	pthread_join(sc->thread, NULL);
+}
+
+/*
+ * The retention schedule (docs/retention.md): pv_retention_sweep every
+ * --sweep-every MIN (PRIVAULT_SWEEP_EVERY, default 60; 0 = off) as caller
+ * "retention-schedule" (admin), in batches of --sweep-batch N
+ * (PRIVAULT_SWEEP_BATCH, default 10000) so that each write transaction stays
+ * short beside the server's. A run that finds another sweep holding the
+ * store's sweep lock (another server, a cron job) skips quietly: that sweep
+ * does the work.
+ */
+static void sweep_run(schedule *sc, pv_vault *v)
+{
+	static const pv_caller caller = { "retention-schedule", PV_ROLE_ADMIN, NULL, 0 };
+	pv_sweep_options o = { 0 };
+	pv_sweep_report *r = NULL;
+
+	o.batch = sc->batch;
+	/* PV_SWEEP_SKIPPED: another process's sweep holds the lock and does the work; say nothing */
+	if (pv_retention_sweep(v, &caller, &o, &r) < 0)
+		fprintf(stderr, "privault serve: retention sweep failed: %s\n", pv_error_last());
+	if (r != NULL && (r->deleted || r->anonymized || r->subjects_erased))
+		fprintf(stderr, "privault serve: retention sweep: deleted %lld, anonymized %lld, kept %lld, "
+			"subjects erased %lld\n", (long long)r->deleted, (long long)r->anonymized,
+			(long long)r->kept, (long long)r->subjects_erased);
+	pv_sweep_report_free(r);
+}
+
+/*
+ * The outbox schedule (docs/operations.md, "Outbox delivery"): pv_outbox_deliver
+ * (the mail sink from --outbox-mail or PRIVAULT_OUTBOX_MAIL, as `privault
+ * outbox deliver`) then pv_fulfil_purge, every --outbox-every SECONDS
+ * (PRIVAULT_OUTBOX_EVERY, default 60; 0 = off), as caller "outbox-schedule"
+ * (admin). Failures are reported by class on stderr; the messages stay queued
+ * for the next run.
+ */
+static void outbox_run(schedule *sc, pv_vault *v)
+{
+	static const pv_caller caller = { "outbox-schedule", PV_ROLE_ADMIN, NULL, 0 };
+	pv_outbox_config cfg = { 0 };
+	pv_outbox_report r = { 0 };
+	size_t purged = 0;
+
+	cfg.mail = sc->mail;
+	if (pv_outbox_deliver(v, &caller, 0, 0, &cfg, &r) < 0)
+		fprintf(stderr, "privault serve: outbox delivery failed: %s\n", pv_error_last());
+	else if (r.attempted)
+		fprintf(stderr, "privault serve: outbox: attempted %zu, delivered %zu, retrying %zu, failed %zu\n",
+			r.attempted, r.delivered, r.retrying, r.failed);
+	if (pv_fulfil_purge(v, &caller, 0, &purged) < 0)
+		fprintf(stderr, "privault serve: erasure purge failed: %s\n", pv_error_last());
+	else if (purged)
+		fprintf(stderr, "privault serve: erasure purge: %zu record rows deleted\n", purged);
 }
 
 /* Read an unsigned option, else its variable, else `def`. 0, or an exit code after printing. */
@@ -199,10 +202,9 @@ int pv_cmd_serve(pv_cli *cli, int argc, char **argv)
 		   *outbox_mail = NULL;
 	char names[NFLAGS][32];
 	pv_cli_opt opts[NFLAGS + 5];
-	sweep_schedule sched = { .stop = 0 };
-	outbox_schedule osched = { .stop = 0 };
+	schedule sweep = { .run = sweep_run, .what = "retention sweep" };
+	schedule outbox = { .run = outbox_run, .what = "outbox delivery" };
 	unsigned long long every = 0, batch = 0, oevery = 0;
-	int scheduled = 0, oscheduled = 0;
 	const char *pos[1];
 	pv_server_config cfg;
 	pv_server *srv = NULL;
@@ -252,28 +254,16 @@ int pv_cmd_serve(pv_cli *cli, int argc, char **argv)
 	if ((rc = pv_server_start(&srv, &cfg)) < 0)
 		return pv_cli_fail(rc);
 	if (every > 0) {
-		sched.every_min = (unsigned long)every;
-		sched.batch = (size_t)batch;
-		sched.vault_dir = cfg.vault_dir;
-		sched.vopts.store = cfg.store[0] ? cfg.store : NULL;
-		pthread_mutex_init(&sched.lock, NULL);
-		pthread_cond_init(&sched.wake, NULL);
-		scheduled = pthread_create(&sched.thread, NULL, sweep_main, &sched) == 0;
-		if (!scheduled)
-			fprintf(stderr, "privault serve: cannot start the retention schedule\n");
+		sweep.every_s = (unsigned long)every * 60;
+		sweep.batch = (size_t)batch;
+		schedule_start(&sweep, &cfg);
 	}
 	if (oevery > 0) {
-		osched.every_s = (unsigned long)oevery;
-		osched.mail = outbox_mail;
-		osched.vault_dir = cfg.vault_dir;
-		osched.vopts.store = cfg.store[0] ? cfg.store : NULL;
-		pthread_mutex_init(&osched.lock, NULL);
-		pthread_cond_init(&osched.wake, NULL);
-		oscheduled = pthread_create(&osched.thread, NULL, outbox_main, &osched) == 0;
-		if (!oscheduled)
-			fprintf(stderr, "privault serve: cannot start the outbox schedule\n");
+		outbox.every_s = (unsigned long)oevery;
+		outbox.mail = outbox_mail;
+		schedule_start(&outbox, &cfg);
 	}
-		printf("privault serve: listening on %s://%s%s%s:%d (vault %s%s%s)\n", pv_server_tls(srv) ? "https" : "http",
+	printf("privault serve: listening on %s://%s%s%s:%d (vault %s%s%s)\n", pv_server_tls(srv) ? "https" : "http",
 	       strchr(cfg.listen, ':') ? "[" : "", cfg.listen, strchr(cfg.listen, ':') ? "]" : "",
 	       pv_server_port(srv), cfg.vault_dir, cfg.config_file[0] ? ", config " : "", cfg.config_file);
 	fflush(stdout);
@@ -296,22 +286,9 @@ int pv_cmd_serve(pv_cli *cli, int argc, char **argv)
 			sig == SIGTERM ? "SIGTERM" : "SIGINT");
 		break;
 	}
-	if (scheduled) {
-		/* a sweep in progress finishes its batches first */
-		pthread_mutex_lock(&sched.lock);
-		sched.stop = 1;
-		pthread_cond_signal(&sched.wake);
-		pthread_mutex_unlock(&sched.lock);
-		pthread_join(sched.thread, NULL);
-	}
-	if (oscheduled) {
-		/* a delivery in progress finishes first */
-		pthread_mutex_lock(&osched.lock);
-		osched.stop = 1;
-		pthread_cond_signal(&osched.wake);
-		pthread_mutex_unlock(&osched.lock);
-		pthread_join(osched.thread, NULL);
-	}
+	/* a sweep or a delivery in progress finishes first */
+	schedule_stop(&sweep);
+	schedule_stop(&outbox);
 	left = pv_server_stop(srv, DRAIN_MS);
 	if (left > 0)
 		fprintf(stderr, "privault serve: %d requests did not finish within %d s\n", left, DRAIN_MS / 1000);
