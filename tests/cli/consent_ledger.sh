@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The consent ledger on the command line: runs every example of docs/consent.md's
-# "Ledger: ..." sections (each console block as one bash session, so variables
-# carry over; each "$ " line's output compared with the lines under it), then
+# "Ledger: ..." sections (tests/consent/docs_examples.sh: one bash session, so
+# variables carry over; each "$ " line's output compared with the lines under it), then
 # checks what the examples cannot show: exit codes, bad input, what the audit
 # holds (never the user agent, address or signal string), erasure.
 set -euo pipefail
@@ -16,30 +16,9 @@ export PATH="$T/bin:$PATH" SRCDIR
 unset PRIVAULT_STORE PRIVAULT_KEYS
 
 # ---- the documented examples ----
-awk '/^## /{ on = ($0 ~ /^## Ledger: /) } on' "$SRCDIR/docs/consent.md" > "$T/doc"
-script="$T/script.sh"
-: > "$script"
-n=0 inblock=0
-: > "$T/want.all"
-while IFS= read -r line; do
-	if [ "$line" = '```console' ]; then inblock=1; continue; fi
-	if [ $inblock = 1 ] && [ "$line" = '```' ]; then inblock=0; continue; fi
-	[ $inblock = 1 ] || continue
-	if [ "${line:0:2}" = '$ ' ]; then
-		n=$((n + 1))
-		printf 'echo "@@ %d"\n%s 2>&1 || true\n' "$n" "${line:2}" >> "$script"
-		printf '@@ %d\n' "$n" >> "$T/want.all"
-	else
-		printf '%s\n' "$line" >> "$T/want.all"
-	fi
-done < "$T/doc"
-[ $n -gt 10 ] || fail "too few examples found: $n"
-(cd "$T" && bash "$script") > "$T/got.all" 2>&1 || true
-if ! diff "$T/got.all" "$T/want.all" > "$T/diff"; then
-	cat "$T/diff" >&2
-	fail "docs/consent.md ledger examples differ (< got, > documented)"
-fi
-echo "ok: $n documented examples"
+# (run in $T: the checks below go on with the vault the examples made)
+DOCS_WORKDIR=$T bash "$SRCDIR/tests/consent/docs_examples.sh" consent_ledger '^Ledger: ' 11 ||
+	fail "docs/consent.md ledger examples"
 
 # ---- beyond the examples ----
 export PRIVAULT_VAULT="$T/vault" PRIVAULT_NOW=2026-12-18T10:00:00Z
