@@ -19,11 +19,8 @@ ORACLE=${ORACLE:-$BUILD/oracle}
 PKG=@iabtechlabtcf/core
 VER=1.5.21
 [ -x "$BENCH" ] || { echo "bench_tcf: no binary at $BENCH (ninja -C $BUILD)" >&2; exit 1; }
-command -v node >/dev/null && command -v npm >/dev/null || { echo "bench_tcf: node and npm needed (scripts/deps.sh test)" >&2; exit 1; }
-if [ "$(node -p "try { require('$ORACLE/node_modules/$PKG/package.json').version } catch (e) { '' }")" != "$VER" ]; then
-	npm install --silent --no-audit --no-fund --prefix "$ORACLE" "$PKG@$VER" >&2
-fi
-export NODE_PATH=$ORACLE/node_modules
+source "$SRC/scripts/npm_package.sh"
+pv_npm_package bench_tcf "$ORACLE" "$PKG" "$VER"
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 node "$SRC/tests/consent/tcf_oracle.cjs" gen "$N" 4242 | node "$SRC/tests/consent/tcf_oracle.cjs" encode > "$T/strings"

@@ -22,22 +22,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-unavailable() {
-	if [ "${CI:-}" = true ]; then
-		echo "browser/banner: FAIL: $1 (CI=true: the browser test must run)" >&2
-		exit 1
-	fi
-	echo "browser/banner: SKIP: $1" >&2
-	exit 77
-}
-command -v node >/dev/null || unavailable "node is not installed (scripts/deps.sh test)"
-command -v npm >/dev/null || unavailable "npm is not installed (scripts/deps.sh test)"
-[ -x "$CHROMIUM" ] || unavailable "$CHROMIUM is not installed (scripts/deps.sh test: chromium)"
-if [ "$(node -p "try { require('$NODE_DIR/node_modules/$PKG/package.json').version } catch (e) { '' }")" != "$VER" ]; then
-	mkdir -p "$NODE_DIR"
-	npm install --silent --no-audit --no-fund --prefix "$NODE_DIR" "$PKG@$VER" >"$T/npm.log" 2>&1 \
-		|| { cat "$T/npm.log" >&2; unavailable "npm install $PKG@$VER failed"; }
-fi
+source "$SRC/scripts/npm_package.sh"
+[ -x "$CHROMIUM" ] || pv_unavailable browser/banner "$CHROMIUM is not installed (scripts/deps.sh test: chromium)"
+pv_npm_package browser/banner "$NODE_DIR" "$PKG" "$VER"
 
 # A policy with cookies of every class: the example's three strictly necessary ones, and two more.
 python3 - "$SRC/examples/policies/rockstor-2021.yaml" "$T/policy.yaml" <<'PY'

@@ -20,22 +20,8 @@ ORACLE=$BUILD/oracle
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 
-unavailable() {
-	if [ "${CI:-}" = true ]; then
-		echo "tcf_oracle: FAIL: $1 (CI=true: the oracle must run)" >&2
-		exit 1
-	fi
-	echo "tcf_oracle: SKIP: $1" >&2
-	exit 77
-}
-command -v node >/dev/null || unavailable "node is not installed (scripts/deps.sh test)"
-command -v npm >/dev/null || unavailable "npm is not installed (scripts/deps.sh test)"
-if [ "$(node -p "try { require('$ORACLE/node_modules/$PKG/package.json').version } catch (e) { '' }")" != "$VER" ]; then
-	mkdir -p "$ORACLE"
-	npm install --silent --no-audit --no-fund --prefix "$ORACLE" "$PKG@$VER" >"$T/npm.log" 2>&1 \
-		|| { cat "$T/npm.log" >&2; unavailable "npm install $PKG@$VER failed"; }
-fi
-export NODE_PATH=$ORACLE/node_modules
+source "$SRC/scripts/npm_package.sh"
+pv_npm_package tcf_oracle "$ORACLE" "$PKG" "$VER"
 node_oracle() { node "$SRC/tests/consent/tcf_oracle.cjs" "$@"; }
 fail=0
 
