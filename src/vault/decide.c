@@ -155,18 +155,25 @@ int pv_vault_child_age(const pv_subject_info *s)
  * request), and one under parental_consent_below is refused every purpose
  * that needs consent.
  */
+int pv_vault_child_under_minimum(const pv_policy *policy, const pv_subject_info *s)
+{
+	const pv_policy_children *ch = pv_policy_children_get(policy);
+	int age;
+
+	return !s->parental_consent && ch->has_minimum_age && (age = pv_vault_child_age(s)) >= 0 &&
+	       age < ch->minimum_age;
+}
+
 static pv_reason child_rule(const pv_policy *policy, const char *basis, int needs_consent,
 			    const pv_subject_info *subject)
 {
-	const pv_policy_children *ch;
 	int age;
 
 	if (subject->parental_consent || (age = pv_vault_child_age(subject)) < 0)
 		return PV_REASON_ALLOWED;
-	ch = pv_policy_children_get(policy);
-	if (ch->has_minimum_age && age < ch->minimum_age && !(basis && strcmp(basis, "legal_obligation") == 0))
+	if (pv_vault_child_under_minimum(policy, subject) && !(basis && strcmp(basis, "legal_obligation") == 0))
 		return PV_REASON_CHILD_UNDER_MINIMUM_AGE;
-	if (needs_consent && age < ch->parental_consent_below)
+	if (needs_consent && age < pv_policy_children_get(policy)->parental_consent_below)
 		return PV_REASON_PARENTAL_CONSENT_MISSING;
 	return PV_REASON_ALLOWED;
 }

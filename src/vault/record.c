@@ -148,8 +148,7 @@ int pv_record_put(pv_vault *v, const pv_caller *caller, const char *subject_id,
 		return pv_error_set(PV_EERASED, "subject %s: erased", subject_id);
 	p = pv_vault_policy(v);
 	put_denied = PV_REASON_CHILD_UNDER_MINIMUM_AGE;
-	if (!subj.parental_consent && pv_policy_children_get(p)->has_minimum_age &&
-	    pv_vault_child_age(&subj) >= 0 && pv_vault_child_age(&subj) < pv_policy_children_get(p)->minimum_age)
+	if (pv_vault_child_under_minimum(p, &subj))
 		return pv_error_set(PV_EDENIED, "subject %s: younger than the policy's children.minimum_age (%d) "
 				    "and no parental consent: nothing is collected", subject_id,
 				    pv_policy_children_get(p)->minimum_age);

@@ -112,6 +112,8 @@ int pv_vault_subject_load(pv_vault *v, const char *subject_id, pv_subject_info *
 /* The youngest age a subject's birth year allows today (clock year - birth year - 1, at least 0);
  * -1 when the birth year is unknown. decide.c. */
 int pv_vault_child_age(const pv_subject_info *s);
+/* 1 when `s` is younger than `policy`'s children.minimum_age without parental consent (decide.c). */
+int pv_vault_child_under_minimum(const pv_policy *policy, const pv_subject_info *s);
 
 /* Unwrap a subject's data key into v->dek. PV_EERASED-free: PV_ENOTFOUND when the key row is gone. */
 int pv_vault_dek_load(pv_vault *v, const char *subject_id);
