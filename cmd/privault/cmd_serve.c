@@ -97,7 +97,7 @@ static void schedule_stop(schedule *sc)
 
 /*
  * The retention schedule (docs/retention.md): pv_retention_sweep every
- * --sweep-every MIN (PRIVAULT_SWEEP_EVERY, default 60; 0 = off) as caller
+ * --sweep-every MIN or Ns (PRIVAULT_SWEEP_EVERY, default 60 minutes; 0 = off) as caller
  * "retention-schedule" (admin), in batches of --sweep-batch N
  * (PRIVAULT_SWEEP_BATCH, default 10000) so that each write transaction stays
  * short beside the server's. A run that finds another sweep holding the
@@ -158,6 +158,44 @@ static int sweep_setting(pv_cli *cli, const char *opt, const char *value, const 
 	return value == NULL ? 0 : pv_cli_parse_u64(cli, opt, value, out);
 }
 
+#define SWEEP_MAX_MINUTES 525600ULL    /* a year */
+#define SWEEP_MAX_SECONDS 31536000ULL  /* a year */
+
+/*
+ * The retention schedule's period from --sweep-every, else PRIVAULT_SWEEP_EVERY,
+ * else 60 minutes: MIN, a number of minutes (0..525600, 0 = off), or Ns, a
+ * number of seconds (1..31536000; for tests and small vaults). Sets *every_s
+ * to the period in seconds (0 = off). Returns 0, or the usage exit code after
+ * printing an error naming --sweep-every (and the variable when it gave the value).
+ */
+static int sweep_period(pv_cli *cli, const char *value, unsigned long *every_s)
+{
+	const char *from = "";
+	unsigned long long n = 0;
+	char *end = NULL;
+	int secs = 0, ok = 0;
+
+	if (value == NULL && (value = getenv("PRIVAULT_SWEEP_EVERY")) != NULL)
+		from = " ($PRIVAULT_SWEEP_EVERY)";
+	*every_s = 60 * 60;
+	if (value == NULL)
+		return 0;
+	/* digits only (strtoull alone would take spaces and signs), then nothing or "s" */
+	if (value[0] >= '0' && value[0] <= '9') {
+		errno = 0;
+		n = strtoull(value, &end, 10);
+		secs = strcmp(end, "s") == 0;
+		ok = errno == 0 && (end[0] == '\0' || secs) &&
+		     (secs ? n >= 1 && n <= SWEEP_MAX_SECONDS : n <= SWEEP_MAX_MINUTES);
+	}
+	if (!ok)
+		return pv_cli_usage_error(cli, "serve: --sweep-every%s expects MIN, minutes 0..%llu (0 = off), "
+					  "or Ns, seconds 1..%llu (e.g. 30s)", from, SWEEP_MAX_MINUTES,
+					  SWEEP_MAX_SECONDS);
+	*every_s = (unsigned long)(secs ? n : n * 60);
+	return 0;
+}
+
 /* Flags by configuration key: one --opt per key ("tls_cert" is --tls-cert). */
 static const char *const flag_keys[] = {
 	"config", "store", "listen", "port", "tls_cert", "tls_key", "threads", "max_body", "access_log",
@@ -204,7 +242,8 @@ int pv_cmd_serve(pv_cli *cli, int argc, char **argv)
 	pv_cli_opt opts[NFLAGS + 5];
 	schedule sweep = { .run = sweep_run, .what = "retention sweep" };
 	schedule outbox = { .run = outbox_run, .what = "outbox delivery" };
-	unsigned long long every = 0, batch = 0, oevery = 0;
+	unsigned long long batch = 0, oevery = 0;
+	unsigned long every = 0;
 	const char *pos[1];
 	pv_server_config cfg;
 	pv_server *srv = NULL;
@@ -230,15 +269,14 @@ int pv_cmd_serve(pv_cli *cli, int argc, char **argv)
 	rc = pv_cli_parse(cli, argc, argv, 1, opts, pos, 0, &npos);
 	if (rc >= 0)
 		return rc;
-	if ((rc = sweep_setting(cli, "--sweep-every", sweep_every, "PRIVAULT_SWEEP_EVERY", 60, &every)) != 0 ||
+	if ((rc = sweep_period(cli, sweep_every, &every)) != 0 ||
 	    (rc = sweep_setting(cli, "--sweep-batch", sweep_batch, "PRIVAULT_SWEEP_BATCH", 10000, &batch)) != 0 ||
 	    (rc = sweep_setting(cli, "--outbox-every", outbox_every, "PRIVAULT_OUTBOX_EVERY", 60, &oevery)) != 0)
 		return rc;
 	if (oevery > 86400)
 		return pv_cli_usage_error(cli, "serve: --outbox-every expects 0..86400 seconds");
-	if (every > 525600 || batch == 0 || batch > PV_SWEEP_MAX_BATCH)
-		return pv_cli_usage_error(cli, "serve: --sweep-every expects 0..525600 minutes, "
-					  "--sweep-batch 1..%d", PV_SWEEP_MAX_BATCH);
+	if (batch == 0 || batch > PV_SWEEP_MAX_BATCH)
+		return pv_cli_usage_error(cli, "serve: --sweep-batch expects 1..%d", PV_SWEEP_MAX_BATCH);
 	collect(cli, values, &set);
 	if ((rc = pv_server_config_resolve(&cfg, NULL, NULL, set.v, set.n)) < 0)
 		return pv_cli_fail(rc);
@@ -254,7 +292,7 @@ int pv_cmd_serve(pv_cli *cli, int argc, char **argv)
 	if ((rc = pv_server_start(&srv, &cfg)) < 0)
 		return pv_cli_fail(rc);
 	if (every > 0) {
-		sweep.every_s = (unsigned long)every * 60;
+		sweep.every_s = every;
 		sweep.batch = (size_t)batch;
 		schedule_start(&sweep, &cfg);
 	}

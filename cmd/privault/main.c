@@ -84,13 +84,14 @@ static const pv_cli_command commands[] = {
 	  "usage: privault serve [--config FILE] [--listen ADDR] [--port N] [--tls-cert PEM --tls-key PEM]\n"
 	  "                      [--threads N] [--max-body BYTES] [--access-log FILE|-|off]\n"
 	  "                      [--auth-fail-burst N] [--auth-fail-per-minute N]\n"
-	  "                      [--group-commit-us N] [--max-batch N] [--sweep-every MIN] [--sweep-batch N]\n"
+	  "                      [--group-commit-us N] [--max-batch N] [--sweep-every MIN|Ns] [--sweep-batch N]\n"
 	  "  Serve the vault's HTTP API on 127.0.0.1:8700 by default. Settings: defaults <\n"
 	  "  --config FILE (or $PRIVAULT_CONFIG; key = value lines) < PRIVAULT_* variables <\n"
 	  "  flags. SIGHUP reloads the configuration and API keys; SIGTERM lets requests in\n"
 	  "  flight finish and exits 0. See docs/operations.md, \"Running the server\".\n"
-	  "  Retention: a sweep every MIN minutes (--sweep-every, $PRIVAULT_SWEEP_EVERY; default\n"
-	  "  60, 0 = off) in batches of N (--sweep-batch, $PRIVAULT_SWEEP_BATCH; default 10000).\n"
+	  "  Retention: a sweep every MIN minutes or N seconds with Ns, e.g. 30s (--sweep-every,\n"
+	  "  $PRIVAULT_SWEEP_EVERY; default 60 minutes, 0 = off) in batches of N (--sweep-batch,\n"
+	  "  $PRIVAULT_SWEEP_BATCH; default 10000).\n"
 	  "  Outbox: delivered every --outbox-every SECONDS ($PRIVAULT_OUTBOX_EVERY; default 60, 0 = off), email to --outbox-mail SPEC.\n" },
 	{ "apikey", pv_cmd_apikey, "create, list, revoke API keys of the HTTP server",
 	  "usage: privault apikey create NAME --role admin|service|auditor [--grant P[:C,C] ...]\n"
