@@ -89,7 +89,13 @@ typedef struct {
 	int dry_run;      /* 1: report what would go, write nothing (not even an audit entry) */
 	pv_time now;      /* the sweep's "now"; 0 = pv_clock_now(); later than the clock only in a dry run */
 	size_t batch;     /* records per transaction; 0 = PV_SWEEP_DEFAULT_BATCH */
+	size_t purge;     /* then purge at most this many destroyed rows (pv_retention_purge); 0 = none,
+			     PV_SWEEP_PURGE_ALL = all */
 } pv_sweep_options;
+
+#define PV_SWEEP_PURGE_ALL ((size_t)-1)
+/* Rows deleted per purge transaction. */
+#define PV_SWEEP_PURGE_CHUNK 10000
 
 /* Records removed (or that would be) for one category x purpose x action. */
 typedef struct {
@@ -106,6 +112,8 @@ typedef struct {
 	int64_t anonymized;           /* records anonymized (or that would be) */
 	int64_t kept;                 /* expired records kept by a legal hold or a restriction */
 	int64_t subjects_erased;      /* subjects erased (or that would be) */
+	int64_t destroyed;            /* of deleted + anonymized: records whose epoch key was destroyed */
+	int64_t purged;               /* rows of destroyed records deleted afterwards (opts->purge) */
 	int64_t batches;              /* transactions committed */
 	pv_sweep_count *counts;       /* by category, purpose, action, sorted */
 	size_t ncounts;
@@ -122,7 +130,15 @@ typedef struct {
 #define PV_SWEEP_SKIPPED 1
 
 /*
- * Sweep (admin). Records go in batches of opts->batch, each batch one
+ * Sweep (admin). First, in one transaction, every retention epoch that has
+ * ended by now is destroyed (docs/retention.md, "Sweeping by key
+ * destruction"): its records become unreadable and invisible at once, the
+ * few a hold or a restriction keeps are re-sealed first, one
+ * "retention.delete" / "retention.anonymize" entry per category x purpose
+ * says how many went ("ok:records=<n>,epochs=<a>-<b>", no subject), and the
+ * subjects left with nothing are erased. Then the records without an epoch
+ * (stored before epochs existed, expiring within two minutes of being stored,
+ * or re-sealed for a hold since released) go in batches of opts->batch, each batch one
  * transaction with its audit entries: one "retention.delete" or
  * "retention.anonymize" entry per subject and batch with outcome
  * "ok:records=<n>" (category and purpose set when all n share them), and
@@ -136,6 +152,8 @@ typedef struct {
  * The server calls this on a schedule with its own vault handle.
  * Free *out with pv_sweep_report_free(). opts may be NULL.
  */
+int pv_retention_purge(pv_vault *v, const pv_caller *caller, size_t limit, size_t *out_rows);
+
 int pv_retention_sweep(pv_vault *v, const pv_caller *caller, const pv_sweep_options *opts,
 		       pv_sweep_report **out);
 

@@ -67,6 +67,52 @@ int pv_dek_unwrap(const pv_keyring *k, uint32_t version, const char *subject_id,
 		  const uint8_t wrapped[PV_WRAPPED_DEK_LEN], uint8_t dek[PV_DEK_LEN]);
 
 /*
+ * Wrap any secret of `len` bytes with KEK `version` (XChaCha20-Poly1305, AD
+ * "pv-secret" || label || version): out = nonce || ciphertext || tag, len +
+ * PV_NONCE_LEN + PV_TAG_LEN bytes. Unwrap: `in` of that length, `out` of
+ * len - PV_NONCE_LEN - PV_TAG_LEN bytes (guarded); PV_ECRYPTO when it does not open.
+ */
+int pv_secret_wrap(const pv_keyring *k, uint32_t version, const char *label, const uint8_t *in, size_t len,
+		   uint8_t *out);
+int pv_secret_unwrap(const pv_keyring *k, uint32_t version, const char *label, const uint8_t *in, size_t len,
+		     uint8_t *out);
+
+/*
+ * Retention epochs (docs/retention.md, "Sweeping by key destruction"). An
+ * epoch is a minute of expiry: epoch(t) = t / PV_EPOCH_SECONDS. Each epoch has
+ * a key, a leaf of a 16-ary GGM tree of depth 8 over 32-bit epoch numbers
+ * (child j of node key k at level l: keyed BLAKE2b(k, "pv-epoch" || l || j)).
+ * A vault keeps only the *frontier* for its watermark W: the fewest subtree
+ * nodes covering epochs [W, 2^32), at most PV_EPOCH_TREE_MAX_NODES of them;
+ * from it any epoch >= W can be derived and no epoch < W can. Advancing W
+ * (pv_epoch_tree_prune) destroys every key below it at once, whatever the
+ * number of records sealed under them.
+ *
+ * Serialized frontier: node = level (1 byte) || prefix (4 bytes BE) || key (32),
+ * sorted by the first epoch each covers. Keep it in guarded memory.
+ */
+#define PV_EPOCH_SECONDS 60
+#define PV_EPOCH_NODE_LEN 37
+#define PV_EPOCH_TREE_MAX_NODES 121
+#define PV_EPOCH_TREE_MAX (PV_EPOCH_NODE_LEN * PV_EPOCH_TREE_MAX_NODES)
+
+/* A fresh random tree with watermark 0 (the root alone): tree gets PV_EPOCH_NODE_LEN bytes. */
+void pv_epoch_tree_new(uint8_t *tree, size_t *len);
+/* Drop every epoch below `watermark` (>= the tree's own): in place, *len updated. 0 or PV_EINVAL (malformed). */
+int pv_epoch_tree_prune(uint8_t *tree, size_t *len, uint32_t watermark);
+/* The key of `epoch`; PV_ENOTFOUND when the tree no longer covers it (destroyed), PV_EINVAL if malformed. */
+int pv_epoch_tree_key(const uint8_t *tree, size_t len, uint32_t epoch, uint8_t key[PV_KEY_LEN]);
+/* Wrap the frontier with the current KEK: out gets PV_EPOCH_WRAPPED_MAX bytes at most (*out_len), *version the KEK's. */
+#define PV_EPOCH_WRAPPED_MAX (PV_NONCE_LEN + PV_EPOCH_TREE_MAX + PV_TAG_LEN)
+int pv_epoch_tree_wrap(const pv_keyring *k, const uint8_t *tree, size_t len, uint8_t *out, size_t *out_len,
+		       uint32_t *version);
+/* Unwrap a stored frontier (KEK `version`) into tree (guarded, PV_EPOCH_TREE_MAX); PV_ECRYPTO / PV_EINVAL. */
+int pv_epoch_tree_unwrap(const pv_keyring *k, int64_t version, const uint8_t *wrapped, size_t wlen, uint8_t *tree,
+			 size_t *len);
+/* The key a record sealed under an epoch uses: keyed BLAKE2b(epoch_key, "pv-record-key" || dek). */
+void pv_epoch_record_key(const uint8_t epoch_key[PV_KEY_LEN], const uint8_t dek[PV_DEK_LEN], uint8_t out[PV_DEK_LEN]);
+
+/*
  * Record encryption: XChaCha20-Poly1305 with the subject's data key, a fresh
  * random nonce, and additional data binding subject id, record id and category
  * (length-prefixed), so a ciphertext moved to another row fails to open.

@@ -593,6 +593,53 @@ int pv_dek_unwrap(const pv_keyring *k, uint32_t version, const char *subject_id,
 	return 0;
 }
 
+/* AD for a wrapped secret: "pv-secret\0" || label || version (4 bytes BE). */
+#define SECRET_AD_PREFIX "pv-secret"
+
+int pv_secret_wrap(const pv_keyring *k, uint32_t version, const char *label, const uint8_t *in, size_t len,
+		   uint8_t *out)
+{
+	const uint8_t *kek = kek_of(k, version);
+	uint8_t ad[sizeof(SECRET_AD_PREFIX) + 64 + 4];
+	size_t ll = label ? strlen(label) : 0;
+
+	if (!kek)
+		return pv_error_set(PV_ENOTFOUND, "keyring: no kek version %u", version);
+	if (ll == 0 || ll > 64)
+		return pv_error_set(PV_EINVAL, "label: expected 1..64 characters");
+	memcpy(ad, SECRET_AD_PREFIX, sizeof(SECRET_AD_PREFIX));
+	memcpy(ad + sizeof(SECRET_AD_PREFIX), label, ll);
+	put_be32(ad + sizeof(SECRET_AD_PREFIX) + ll, version);
+	randombytes_buf(out, PV_NONCE_LEN);
+	crypto_aead_xchacha20poly1305_ietf_encrypt(out + PV_NONCE_LEN, NULL, in, len, ad,
+						   sizeof(SECRET_AD_PREFIX) + ll + 4, NULL, out, kek);
+	return 0;
+}
+
+int pv_secret_unwrap(const pv_keyring *k, uint32_t version, const char *label, const uint8_t *in, size_t len,
+		     uint8_t *out)
+{
+	const uint8_t *kek = kek_of(k, version);
+	uint8_t ad[sizeof(SECRET_AD_PREFIX) + 64 + 4];
+	size_t ll = label ? strlen(label) : 0;
+
+	if (!kek)
+		return pv_error_set(PV_ENOTFOUND, "keyring: no kek version %u", version);
+	if (ll == 0 || ll > 64)
+		return pv_error_set(PV_EINVAL, "label: expected 1..64 characters");
+	if (len < PV_NONCE_LEN + PV_TAG_LEN)
+		return pv_error_set(PV_ECRYPTO, "%s: wrapped secret too short", label);
+	memcpy(ad, SECRET_AD_PREFIX, sizeof(SECRET_AD_PREFIX));
+	memcpy(ad + sizeof(SECRET_AD_PREFIX), label, ll);
+	put_be32(ad + sizeof(SECRET_AD_PREFIX) + ll, version);
+	if (crypto_aead_xchacha20poly1305_ietf_decrypt(out, NULL, NULL, in + PV_NONCE_LEN, len - PV_NONCE_LEN, ad,
+						       sizeof(SECRET_AD_PREFIX) + ll + 4, in, kek) != 0) {
+		sodium_memzero(out, len - PV_NONCE_LEN - PV_TAG_LEN);
+		return pv_error_set(PV_ECRYPTO, "%s: does not open with kek version %u", label, version);
+	}
+	return 0;
+}
+
 int pv_blind_index(const pv_keyring *k, const char *kind, const char *normalized, uint8_t out[PV_BLIND_INDEX_LEN])
 {
 	crypto_generichash_state st;

@@ -24,48 +24,13 @@
 #include "store/store.h"
 #include "vault/vault_internal.h"
 
-typedef char subject_id_t[PV_ID_LEN + 1];
-
-/* One (policy version, category, purpose) -> action, cached for the sweep. */
-typedef struct {
-	char policy_version[PV_HASH_HEX_LEN + 1];
-	char category[PV_ID_MAX_LEN + 1];
-	char purpose[PV_ID_MAX_LEN + 1];
-	pv_retention_action action;
-} rule_slot;
-
-typedef struct {
-	pv_vault *v;
-	const pv_caller *caller;
-	pv_sweep_report *rep;
-	pv_time now;
-
-	rule_slot *rules;               /* a handful: versions x categories x purposes seen */
-	size_t nrules, caprules;
-
-	subject_id_t *held;             /* subjects named by an active hold, sorted */
-	size_t nheld, capheld;
-
-	/* the current batch */
-	pv_store_expired *rows;
-	pv_retention_action *actions;
-	pv_time *months;                /* month of collection, for anonymized rows */
-	size_t *order;                  /* rows sorted by subject, action */
-	pv_store_record_ref *refs;
-	size_t n, cap;
-
-	/* dry run: the subject of every record that would go */
-	subject_id_t *subjects;
-	size_t nsubjects, capsubjects;
-} sweep;
-
 const char *pv_retention_action_name(pv_retention_action a)
 {
 	return a == PV_RETAIN_ANONYMIZE ? "anonymize" : "delete";
 }
 
 /* Grow *p (elements of `size` bytes, capacity *cap) to hold at least `need`. 0 or PV_ENOMEM. */
-static int grow(void **p, size_t *cap, size_t need, size_t size)
+int pv_ret_grow(void **p, size_t *cap, size_t need, size_t size)
 {
 	size_t c = *cap ? *cap : 64;
 	void *n;
@@ -88,7 +53,7 @@ static int grow(void **p, size_t *cap, size_t need, size_t size)
  * expiry but no rule left to say how (or a version that cannot be loaded) is
  * deleted: deletion is what an expiry promises.
  */
-static int action_for(sweep *sw, const pv_store_expired *r, pv_retention_action *out)
+int pv_ret_action_for(pv_sweep_ctx *sw, const pv_store_expired *r, pv_retention_action *out)
 {
 	const pv_policy *pol;
 	rule_slot *slot;
@@ -103,7 +68,7 @@ static int action_for(sweep *sw, const pv_store_expired *r, pv_retention_action 
 			return 0;
 		}
 	}
-	if ((rc = grow((void **)&sw->rules, &sw->caprules, sw->nrules + 1, sizeof(*sw->rules))) < 0)
+	if ((rc = pv_ret_grow((void **)&sw->rules, &sw->caprules, sw->nrules + 1, sizeof(*sw->rules))) < 0)
 		return rc;
 	slot = &sw->rules[sw->nrules++];
 	memcpy(slot->policy_version, r->policy_version, sizeof(slot->policy_version));
@@ -119,7 +84,7 @@ static int action_for(sweep *sw, const pv_store_expired *r, pv_retention_action 
 }
 
 /* Add n records to the report's line for category x purpose x action, and to its totals. */
-static int count_add(pv_sweep_report *rep, const char *category, const char *purpose,
+int pv_ret_count_add(pv_sweep_report *rep, const char *category, const char *purpose,
 		     pv_retention_action a, int64_t n)
 {
 	pv_sweep_count *c = NULL;
@@ -132,7 +97,7 @@ static int count_add(pv_sweep_report *rep, const char *category, const char *pur
 			c = &rep->counts[i];
 	if (c == NULL) {
 		/* the report keeps no capacity: lines are few, grow one at a time */
-		if ((rc = grow((void **)&rep->counts, &cap, rep->ncounts + 1, sizeof(*rep->counts))) < 0)
+		if ((rc = pv_ret_grow((void **)&rep->counts, &cap, rep->ncounts + 1, sizeof(*rep->counts))) < 0)
 			return rc;
 		c = &rep->counts[rep->ncounts++];
 		memset(c, 0, sizeof(*c));
@@ -149,7 +114,7 @@ static int count_add(pv_sweep_report *rep, const char *category, const char *pur
 }
 
 /* Append an erased subject; the array grows to the next power of two when full. */
-static int erased_add(pv_sweep_report *rep, const char *subject_id)
+int pv_ret_erased_add(pv_sweep_report *rep, const char *subject_id)
 {
 	size_t n = rep->nerased;
 
@@ -164,42 +129,42 @@ static int erased_add(pv_sweep_report *rep, const char *subject_id)
 	return 0;
 }
 
-static int cmp_sid(const void *a, const void *b)
+int pv_ret_cmp_sid(const void *a, const void *b)
 {
 	return strcmp((const char *)a, (const char *)b);
 }
 
 static int held_cb(const pv_store_hold *h, void *payload)
 {
-	sweep *sw = payload;
+	pv_sweep_ctx *sw = payload;
 	int rc;
 
 	if (h->subject_id[0] == '\0')
 		return 0;
-	if ((rc = grow((void **)&sw->held, &sw->capheld, sw->nheld + 1, sizeof(*sw->held))) < 0)
+	if ((rc = pv_ret_grow((void **)&sw->held, &sw->capheld, sw->nheld + 1, sizeof(*sw->held))) < 0)
 		return rc;
 	memcpy(sw->held[sw->nheld++], h->subject_id, PV_ID_LEN + 1);
 	return 0;
 }
 
 /* Load the subjects that active holds name (a subject so named is never erased by a sweep). */
-static int held_load(sweep *sw)
+int pv_ret_held_load(pv_sweep_ctx *sw)
 {
 	int rc = pv_store_hold_each(pv_vault_store(sw->v), 1, held_cb, sw);
 
 	if (rc == 0 && sw->nheld > 1)
-		qsort(sw->held, sw->nheld, sizeof(*sw->held), cmp_sid);
+		qsort(sw->held, sw->nheld, sizeof(*sw->held), pv_ret_cmp_sid);
 	return rc;
 }
 
-static int is_held(const sweep *sw, const char *subject_id)
+int pv_ret_is_held(const pv_sweep_ctx *sw, const char *subject_id)
 {
 	return sw->nheld > 0 &&
-	       bsearch(subject_id, sw->held, sw->nheld, sizeof(*sw->held), cmp_sid) != NULL;
+	       bsearch(subject_id, sw->held, sw->nheld, sizeof(*sw->held), pv_ret_cmp_sid) != NULL;
 }
 
 /* The UTC midnight of the 1st of collected_at's month (the tally's coarse time). */
-static pv_time month_of(pv_time t)
+pv_time pv_ret_month_of(pv_time t)
 {
 	time_t tt = (time_t)t;
 	struct tm tm;
@@ -215,13 +180,15 @@ static pv_time month_of(pv_time t)
 
 static int dry_cb(const pv_store_expired *r, void *payload)
 {
-	sweep *sw = payload;
+	pv_sweep_ctx *sw = payload;
 	pv_retention_action a;
 	int rc;
 
-	if ((rc = action_for(sw, r, &a)) < 0 || (rc = count_add(sw->rep, r->category, r->purpose, a, 1)) < 0)
+	if (r->key_epoch != 0 && r->key_epoch < sw->w_new)
+		return 0;   /* in an epoch the shred step destroys: counted there */
+	if ((rc = pv_ret_action_for(sw, r, &a)) < 0 || (rc = pv_ret_count_add(sw->rep, r->category, r->purpose, a, 1)) < 0)
 		return rc;
-	if ((rc = grow((void **)&sw->subjects, &sw->capsubjects, sw->nsubjects + 1, sizeof(*sw->subjects))) < 0)
+	if ((rc = pv_ret_grow((void **)&sw->subjects, &sw->capsubjects, sw->nsubjects + 1, sizeof(*sw->subjects))) < 0)
 		return rc;
 	memcpy(sw->subjects[sw->nsubjects++], r->subject_id, PV_ID_LEN + 1);
 	return 0;
@@ -232,7 +199,7 @@ static int dry_cb(const pv_store_expired *r, void *payload)
  * number that would go equals the number they hold) and whom no hold names.
  * Counted in chunks, one store call each.
  */
-static int dry_erasures(sweep *sw)
+static int dry_erasures(pv_sweep_ctx *sw)
 {
 	enum { CHUNK = 4096 };
 	subject_id_t *ids = NULL;
@@ -242,7 +209,7 @@ static int dry_erasures(sweep *sw)
 
 	if (sw->nsubjects == 0)
 		return 0;
-	qsort(sw->subjects, sw->nsubjects, sizeof(*sw->subjects), cmp_sid);
+	qsort(sw->subjects, sw->nsubjects, sizeof(*sw->subjects), pv_ret_cmp_sid);
 	ids = malloc(CHUNK * sizeof(*ids));
 	going = malloc(CHUNK * sizeof(*going));
 	held_now = malloc(CHUNK * sizeof(*held_now));
@@ -259,8 +226,8 @@ static int dry_erasures(sweep *sw)
 			rc = pv_store_record_count_subjects(pv_vault_store(sw->v), (const subject_id_t *)ids, n,
 							    held_now);
 			for (size_t k = 0; rc == 0 && k < n; k++)
-				if (held_now[k] == going[k] && !is_held(sw, ids[k]))
-					rc = erased_add(sw->rep, ids[k]);
+				if (held_now[k] == going[k] && !pv_ret_is_held(sw, ids[k]))
+					rc = pv_ret_erased_add(sw->rep, ids[k]);
 			n = 0;
 		}
 		if (i < sw->nsubjects) {
@@ -279,7 +246,7 @@ done:
 
 static int batch_cb(const pv_store_expired *r, void *payload)
 {
-	sweep *sw = payload;
+	pv_sweep_ctx *sw = payload;
 
 	memcpy(&sw->rows[sw->n++], r, sizeof(*r));
 	return 0;
@@ -288,7 +255,7 @@ static int batch_cb(const pv_store_expired *r, void *payload)
 /* Order row indexes by subject, then action (grouping for the audit and erasure checks). */
 static int cmp_order(const void *a, const void *b, void *arg)
 {
-	const sweep *sw = arg;
+	const pv_sweep_ctx *sw = arg;
 	size_t x = *(const size_t *)a, y = *(const size_t *)b;
 	int c = strcmp(sw->rows[x].subject_id, sw->rows[y].subject_id);
 
@@ -300,7 +267,7 @@ static int cmp_order(const void *a, const void *b, void *arg)
 /* Order anonymized row indexes by category, purpose, source, month (sw->months, per row). */
 static int cmp_tally(const void *a, const void *b, void *arg)
 {
-	const sweep *sw = arg;
+	const pv_sweep_ctx *sw = arg;
 	size_t i = *(const size_t *)a, j = *(const size_t *)b;
 	const pv_store_expired *x = &sw->rows[i], *y = &sw->rows[j];
 	int c;
@@ -312,7 +279,7 @@ static int cmp_tally(const void *a, const void *b, void *arg)
 }
 
 /* Tallies for the anonymized rows idx[0..m) of the batch: one upsert per category x purpose x source x month. */
-static int batch_tallies(sweep *sw, size_t *idx, size_t m)
+static int batch_tallies(pv_sweep_ctx *sw, size_t *idx, size_t m)
 {
 	pv_store *s = pv_vault_store(sw->v);
 	size_t i, j;
@@ -321,7 +288,7 @@ static int batch_tallies(sweep *sw, size_t *idx, size_t m)
 	if (m == 0)
 		return 0;
 	for (i = 0; i < m; i++)
-		sw->months[idx[i]] = month_of(sw->rows[idx[i]].collected_at);
+		sw->months[idx[i]] = pv_ret_month_of(sw->rows[idx[i]].collected_at);
 	qsort_r(idx, m, sizeof(*idx), cmp_tally, sw);
 	for (i = 0; i < m && rc == 0; i = j) {
 		const pv_store_expired *a = &sw->rows[idx[i]];
@@ -335,7 +302,7 @@ static int batch_tallies(sweep *sw, size_t *idx, size_t m)
 }
 
 /* Audit one group (rows order[i..j): one subject, one action) and count it in the report. */
-static int batch_audit(sweep *sw, size_t i, size_t j)
+static int batch_audit(pv_sweep_ctx *sw, size_t i, size_t j)
 {
 	const pv_store_expired *first = &sw->rows[sw->order[i]];
 	pv_retention_action a = sw->actions[sw->order[i]];
@@ -360,7 +327,7 @@ static int batch_audit(sweep *sw, size_t i, size_t j)
  * Erase the subjects of the batch left with no record and no hold naming them.
  * `subjects` lists the batch's distinct subjects.
  */
-static int batch_erasures(sweep *sw, subject_id_t *subjects, size_t n, int64_t *counts)
+static int batch_erasures(pv_sweep_ctx *sw, subject_id_t *subjects, size_t n, int64_t *counts)
 {
 	pv_store_subject subj;
 	size_t i;
@@ -370,7 +337,7 @@ static int batch_erasures(sweep *sw, subject_id_t *subjects, size_t n, int64_t *
 						 counts)) < 0)
 		return rc;
 	for (i = 0; i < n; i++) {
-		if (counts[i] != 0 || is_held(sw, subjects[i]))
+		if (counts[i] != 0 || pv_ret_is_held(sw, subjects[i]))
 			continue;
 		rc = pv_store_subject_get(pv_vault_store(sw->v), subjects[i], &subj);
 		if (rc == PV_ENOTFOUND || (rc == 0 && subj.state == PV_SUBJECT_ERASED))
@@ -378,7 +345,7 @@ static int batch_erasures(sweep *sw, subject_id_t *subjects, size_t n, int64_t *
 		if (rc == 0)
 			rc = pv_subject_erase(sw->v, sw->caller, subjects[i]);
 		if (rc == 0)
-			rc = erased_add(sw->rep, subjects[i]);
+			rc = pv_ret_erased_add(sw->rep, subjects[i]);
 		if (rc < 0)
 			return rc;
 	}
@@ -390,7 +357,7 @@ static int batch_erasures(sweep *sw, subject_id_t *subjects, size_t n, int64_t *
  * its walk ran in): deletions in subject order, tallies, audit entries,
  * erasures. 0 or a PV_E* code (the caller rolls back).
  */
-static int batch_write(sweep *sw)
+static int batch_write(pv_sweep_ctx *sw)
 {
 	subject_id_t *subjects = NULL;
 	int64_t *counts = NULL;
@@ -399,7 +366,7 @@ static int batch_write(sweep *sw)
 	int rc = 0;
 
 	for (i = 0; i < sw->n && rc == 0; i++) {
-		rc = action_for(sw, &sw->rows[i], &sw->actions[i]);
+		rc = pv_ret_action_for(sw, &sw->rows[i], &sw->actions[i]);
 		sw->order[i] = i;
 	}
 	if (rc < 0)
@@ -462,7 +429,7 @@ done:
  * hold creation and release wait for). 0 with sw->n rows done, or a PV_E* code with
  * the batch rolled back.
  */
-static int batch_run(sweep *sw, pv_time from, size_t batch)
+static int batch_run(pv_sweep_ctx *sw, pv_time from, size_t batch)
 {
 	char msg[PV_ERRMSG_MAX];
 	size_t i;
@@ -476,7 +443,7 @@ static int batch_run(sweep *sw, pv_time from, size_t batch)
 	 * would otherwise let one commit between the walk and the deletes) */
 	rc = pv_store_hold_lock(pv_vault_store(sw->v));
 	if (rc == 0)
-		rc = held_load(sw);
+		rc = pv_ret_held_load(sw);
 	if (rc == 0)
 		rc = pv_store_record_expired_each(pv_vault_store(sw->v), from, sw->now, batch, batch_cb, sw);
 	if (rc == 0 && sw->n > 0)
@@ -491,7 +458,7 @@ static int batch_run(sweep *sw, pv_time from, size_t batch)
 	if (rc == 0 && sw->n > 0) {
 		sw->rep->batches++;
 		for (i = 0; i < sw->n && rc == 0; i++)
-			rc = count_add(sw->rep, sw->rows[i].category, sw->rows[i].purpose, sw->actions[i], 1);
+			rc = pv_ret_count_add(sw->rep, sw->rows[i].category, sw->rows[i].purpose, sw->actions[i], 1);
 	}
 	return rc;
 }
@@ -514,11 +481,11 @@ static void report_finish(pv_sweep_report *rep)
 	if (rep->ncounts > 1)
 		qsort(rep->counts, rep->ncounts, sizeof(*rep->counts), cmp_count);
 	if (rep->nerased > 1)
-		qsort(rep->erased, rep->nerased, sizeof(*rep->erased), cmp_sid);
+		qsort(rep->erased, rep->nerased, sizeof(*rep->erased), pv_ret_cmp_sid);
 	rep->subjects_erased = (int64_t)rep->nerased;
 }
 
-static int sweep_run(sweep *sw, size_t batch)
+static int sweep_run(pv_sweep_ctx *sw, size_t batch)
 {
 	pv_store *s = pv_vault_store(sw->v);
 	pv_sweep_report *rep = sw->rep;
@@ -526,8 +493,11 @@ static int sweep_run(sweep *sw, size_t batch)
 	pv_time from = INT64_MIN;
 	int rc;
 
+	if ((rc = pv_retention_shred(sw)) < 0)
+		return rc;
 	if (rep->dry_run) {
-		if ((rc = held_load(sw)) < 0)
+		sw->nheld = 0;
+		if ((rc = pv_ret_held_load(sw)) < 0)
 			return rc;
 		if ((rc = pv_store_record_expired_each(s, from, sw->now, 0, dry_cb, sw)) < 0 ||
 		    (rc = dry_erasures(sw)) < 0 ||
@@ -555,7 +525,13 @@ static int sweep_run(sweep *sw, size_t batch)
 	if ((rc = pv_store_record_expired_count(s, sw->now, &expired)) < 0)
 		return rc;
 	rep->kept = expired;
-	return 0;
+	if (sw->purge > 0) {
+		size_t purged = 0;
+
+		rc = pv_retention_purge(sw->v, sw->caller, sw->purge == PV_SWEEP_PURGE_ALL ? 0 : sw->purge, &purged);
+		rep->purged = (int64_t)purged;
+	}
+	return rc;
 }
 
 /*
@@ -568,7 +544,7 @@ static int sweep_run(sweep *sw, size_t batch)
  */
 #define SWEEP_LOCK "retention.sweep"
 
-static int sweep_locked(sweep *sw, size_t batch)
+static int sweep_locked(pv_sweep_ctx *sw, size_t batch)
 {
 	pv_store *s = pv_vault_store(sw->v);
 	char msg[PV_ERRMSG_MAX];
@@ -594,7 +570,7 @@ int pv_retention_sweep(pv_vault *v, const pv_caller *caller, const pv_sweep_opti
 		       pv_sweep_report **out)
 {
 	pv_sweep_options o = { 0 };
-	sweep sw;
+	pv_sweep_ctx sw;
 	int rc;
 
 	if (v == NULL || out == NULL)
@@ -619,6 +595,7 @@ int pv_retention_sweep(pv_vault *v, const pv_caller *caller, const pv_sweep_opti
 	sw.v = v;
 	sw.caller = caller;
 	sw.now = o.now != 0 ? o.now : pv_clock_now();
+	sw.purge = o.purge;
 	sw.rep = calloc(1, sizeof(*sw.rep));
 	if (sw.rep == NULL)
 		return pv_error_set(PV_ENOMEM, "sweep: out of memory");

@@ -17,6 +17,16 @@
 
 #include "store/store.h"
 
+/*
+ * A record row is live unless it is sealed under a retention epoch below the
+ * watermark (its key destroyed by a sweep; the row waits for the purge). Every
+ * read of records ANDs this in, so a destroyed record is gone for every reader
+ * in the same statement that reads the watermark. `a` is the table alias with
+ * its dot, or "".
+ */
+#define PV_REC_LIVE(a) "(" a "key_epoch IS NULL OR " a "key_epoch >= " \
+	"(SELECT watermark FROM retention_keys WHERE id = 1))"
+
 typedef struct pv_store_ops pv_store_ops;
 
 struct pv_store {

@@ -113,11 +113,14 @@ typedef struct {
 	size_t pt_cap;
 	pv_copy_report *rep;
 	char subject[PV_ID_LEN + 1];
+	uint8_t *tree;          /* guarded: the retention epoch frontier, once a record needs it */
+	size_t tree_len;
+	uint8_t *rkey;          /* guarded: a record's epoch key, then its record key */
 } check_ctx;
 
 /* Open one ciphertext into the guarded scratch buffer (grown as needed) and wipe it. */
-static int open_wipe(check_ctx *c, const char *record_id, const char *category, const uint8_t *nonce,
-		     const uint8_t *ct, size_t ct_len)
+static int open_wipe(check_ctx *c, const uint8_t *key, const char *record_id, const char *category,
+		     const uint8_t *nonce, const uint8_t *ct, size_t ct_len)
 {
 	int rc;
 
@@ -130,15 +133,61 @@ static int open_wipe(check_ctx *c, const char *record_id, const char *category, 
 		if (c->pt == NULL)
 			return pv_error_set(PV_ENOMEM, "copy check: cannot allocate guarded memory");
 	}
-	rc = pv_open(c->dek, c->subject, record_id, category, nonce, ct, ct_len, c->pt);
+	rc = pv_open(key, c->subject, record_id, category, nonce, ct, ct_len, c->pt);
 	sodium_memzero(c->pt, ct_len - PV_TAG_LEN);
 	return rc;
+}
+
+static int tree_cb(const char *const *cols, const pv_store_value *vals, size_t n, void *payload)
+{
+	check_ctx *c = payload;
+	const pv_store_value *wrapped = NULL;
+	int64_t version = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(cols[i], "kek_version") == 0)
+			version = vals[i].type == PV_STORE_INT ? vals[i].i : 0;
+		else if (strcmp(cols[i], "wrapped") == 0 && vals[i].type == PV_STORE_BLOB)
+			wrapped = &vals[i];
+	}
+	if (wrapped == NULL)
+		return pv_error_set(PV_ESTORE, "copy check: retention_keys row without a frontier");
+	return pv_epoch_tree_unwrap(c->keys, version, wrapped->p, wrapped->len, c->tree, &c->tree_len);
+}
+
+/* The key record r is sealed with: the subject's data key, or with its retention epoch's key. */
+static int record_key(check_ctx *c, const pv_store_record *r, const uint8_t **out)
+{
+	static const char sel[] = "SELECT kek_version, wrapped FROM retention_keys WHERE id = 1";
+	int rc;
+
+	*out = c->dek;
+	if (r->key_epoch == 0)
+		return 0;
+	if (c->tree == NULL && ((c->tree = pv_secret_alloc(PV_EPOCH_TREE_MAX)) == NULL ||
+				(c->rkey = pv_secret_alloc(PV_DEK_LEN)) == NULL))
+		return pv_error_set(PV_ENOMEM, "copy check: cannot allocate guarded memory");
+	if (c->tree_len == 0 && (rc = pv_store_query(c->s, "retention_keys read", sel, NULL, 0, tree_cb, c)) != 0)
+		return rc;
+	if (c->tree_len == 0)
+		return pv_error_set(PV_ESTORE, "copy check: records sealed under retention epochs but no retention_keys row");
+	if (r->key_epoch < 0 || r->key_epoch > UINT32_MAX ||
+	    (rc = pv_epoch_tree_key(c->tree, c->tree_len, (uint32_t)r->key_epoch, c->rkey)) != 0)
+		return pv_error_set(PV_ECRYPTO, "copy check: record %s: its retention epoch key is missing", r->id);
+	pv_epoch_record_key(c->rkey, c->dek, c->rkey);
+	*out = c->rkey;
+	return 0;
 }
 
 static int check_record(const pv_store_record *r, void *payload)
 {
 	check_ctx *c = payload;
-	int rc = open_wipe(c, r->id, r->category, r->nonce, r->ciphertext, r->ciphertext_len);
+	const uint8_t *key;
+	int rc = record_key(c, r, &key);
+
+	if (rc != 0)
+		return rc;
+	rc = open_wipe(c, key, r->id, r->category, r->nonce, r->ciphertext, r->ciphertext_len);
 
 	if (rc != 0)
 		return pv_error_set(PV_ECRYPTO, "copy check: record %s of subject %s does not open", r->id, c->subject);
@@ -153,7 +202,7 @@ static int check_identifier(const pv_store_identifier *id, void *payload)
 	int rc;
 
 	snprintf(ad_id, sizeof(ad_id), "ident:%s", id->kind);
-	rc = open_wipe(c, ad_id, id->kind, id->nonce, id->ciphertext, id->ciphertext_len);
+	rc = open_wipe(c, c->dek, ad_id, id->kind, id->nonce, id->ciphertext, id->ciphertext_len);
 	if (rc != 0)
 		return pv_error_set(PV_ECRYPTO, "copy check: a %s identifier of subject %s does not open",
 				    id->kind, c->subject);
@@ -224,6 +273,8 @@ static int verify_copy(pv_store *from, pv_store *to, const pv_keyring *keys, pv_
 	rc = pv_store_table_each(to, "subjects", check_subject, &c);
 	pv_secret_free(c.dek);
 	pv_secret_free(c.pt);
+	pv_secret_free(c.tree);
+	pv_secret_free(c.rkey);
 	if (rc != 0)
 		return rc;
 	if ((rc = pv_store_record_count(to, &records)) != 0)

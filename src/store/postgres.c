@@ -36,7 +36,7 @@
 #include "store/postgres_internal.h"
 
 #define REC_COLS "subject_id, id, category, purpose, source, policy_version, collected_at, " \
-		 "updated_at, expires_at, nonce, ciphertext"
+		 "updated_at, expires_at, nonce, ciphertext, key_epoch"
 #define AUDIT_COLS "seq, at, actor, action, subject_id, purpose, category, outcome, prev_hash, hash"
 #define APIKEY_COLS "id, name, role, grants, hash, created_at, revoked_at"
 #define HOLD_COLS "id, subject_id, category, from_at, to_at, reason, created_by, created_at, " \
@@ -96,19 +96,20 @@ static const struct {
 			  "ORDER BY subject_id LIMIT $3::bigint", "read subject_keys" },
 	[PG_REC_INSERT] = { "INSERT INTO records (" REC_COLS ") VALUES ($1::text, $2::text, $3::text, "
 			    "$4::text, $5::text, $6::text, $7::bigint, $8::bigint, $9::bigint, $10::bytea, "
-			    "$11::bytea) ON CONFLICT DO NOTHING", "insert into records" },
-	[PG_REC_UPDATE] = { "UPDATE records SET nonce = $3::bytea, ciphertext = $4::bytea, updated_at = $5::bigint "
-			    "WHERE subject_id = $1::text AND id = $2::text", "update records" },
-	[PG_REC_GET] = { "SELECT " REC_COLS " FROM records WHERE subject_id = $1::text AND id = $2::text",
+			    "$11::bytea, $12::bigint) ON CONFLICT DO NOTHING", "insert into records" },
+	[PG_REC_UPDATE] = { "UPDATE records SET nonce = $3::bytea, ciphertext = $4::bytea, updated_at = $5::bigint, "
+			    "key_epoch = $6::bigint WHERE subject_id = $1::text AND id = $2::text", "update records" },
+	[PG_REC_GET] = { "SELECT " REC_COLS " FROM records WHERE subject_id = $1::text AND id = $2::text "
+			 "AND " PV_REC_LIVE(""),
 			 "read records" },
 	[PG_REC_EACH] = { "SELECT " REC_COLS " FROM records WHERE subject_id = $1::text "
-			  "ORDER BY collected_at, id", "read records" },
+			  "AND " PV_REC_LIVE("") " ORDER BY collected_at, id", "read records" },
 	[PG_REC_EACH_CAT] = { "SELECT " REC_COLS " FROM records WHERE subject_id = $1::text "
-			      "AND category = $2::text ORDER BY collected_at, id", "read records" },
+			      "AND category = $2::text AND " PV_REC_LIVE("") " ORDER BY collected_at, id", "read records" },
 	[PG_REC_DELETE] = { "DELETE FROM records WHERE subject_id = $1::text", "delete from records" },
 	[PG_REC_COUNT_CAT] = { "SELECT category, COUNT(*) FROM records WHERE subject_id = $1::text "
-			       "GROUP BY category ORDER BY category", "count records" },
-	[PG_REC_COUNT] = { "SELECT COUNT(*) FROM records", "count records" },
+			       "AND " PV_REC_LIVE("") " GROUP BY category ORDER BY category", "count records" },
+	[PG_REC_COUNT] = { "SELECT COUNT(*) FROM records WHERE " PV_REC_LIVE(""), "count records" },
 	[PG_SUPP_INSERT] = { "INSERT INTO suppression (kind, blind_index, reason, at) "
 			     "VALUES ($1::text, $2::bytea, $3::text, $4::bigint) "
 			     "ON CONFLICT (kind, blind_index) DO NOTHING", "insert into suppression" },
@@ -144,13 +145,15 @@ static const struct {
 	[PG_HOLD_RELEASE] = { "UPDATE legal_holds SET released_by = $2::text, released_at = $3::bigint "
 			      "WHERE id = $1::text AND released_at IS NULL", "update legal_holds" },
 	[PG_EXPIRED_EACH] = { "SELECT r.id, r.subject_id, r.category, r.purpose, r.source, r.policy_version, "
-			      "r.collected_at, r.expires_at FROM records r WHERE r.expires_at >= $1::bigint "
-			      "AND r.expires_at <= $2::bigint AND " SWEEPABLE " ORDER BY r.expires_at "
+			      "r.collected_at, r.expires_at, r.key_epoch FROM records r WHERE r.expires_at >= $1::bigint "
+			      "AND r.expires_at <= $2::bigint AND " PV_REC_LIVE("r.") " AND " SWEEPABLE " ORDER BY r.expires_at "
 			      "LIMIT $3::bigint", "read records" },
-	[PG_EXPIRED_COUNT] = { "SELECT COUNT(*) FROM records WHERE expires_at <= $1::bigint", "count records" },
+	[PG_EXPIRED_COUNT] = { "SELECT COUNT(*) FROM records WHERE expires_at <= $1::bigint AND " PV_REC_LIVE(""),
+			       "count records" },
 	[PG_REC_DELETE_REF] = { "DELETE FROM records WHERE subject_id = $1::text AND id = $2::text",
 				"delete from records" },
-	[PG_REC_COUNT_SUBJECT] = { "SELECT COUNT(*) FROM records WHERE subject_id = $1::text", "count records" },
+	[PG_REC_COUNT_SUBJECT] = { "SELECT COUNT(*) FROM records WHERE subject_id = $1::text AND " PV_REC_LIVE(""),
+				   "count records" },
 	[PG_TALLY_ADD] = { "INSERT INTO retention_tally (category, purpose, source, month, count) "
 			   "VALUES ($1::text, $2::text, $3::text, $4::bigint, $5::bigint) "
 			   "ON CONFLICT (category, purpose, source, month) "

@@ -217,6 +217,7 @@ int pg_record_expired_each(pv_store *s, pv_time from, pv_time now, size_t limit,
 		}
 		e.collected_at = pg_get_int(r, i, 6);
 		e.expires_at = pg_get_int(r, i, 7);
+		e.key_epoch = PQgetisnull(r, i, 8) ? 0 : pg_get_int(r, i, 8);
 		rc = cb(&e, payload);
 	}
 	PQclear(r);

@@ -354,6 +354,10 @@ int pg_record_insert(pv_store *s, const pv_store_record *r)
 		pg_p_int(&p, r->expires_at);
 	pg_p_blob(&p, r->nonce, PV_NONCE_LEN);
 	pg_p_blob(&p, r->ciphertext, r->ciphertext_len);
+	if (r->key_epoch == 0)
+		pg_p_null(&p);
+	else
+		pg_p_int(&p, r->key_epoch);
 	return run_insert(PQ(s), PG_REC_INSERT, &p);
 }
 
@@ -366,6 +370,10 @@ int pg_record_update(pv_store *s, const pv_store_record *r)
 	pg_p_blob(&p, r->nonce, PV_NONCE_LEN);
 	pg_p_blob(&p, r->ciphertext, r->ciphertext_len);
 	pg_p_int(&p, r->updated_at);
+	if (r->key_epoch == 0)
+		pg_p_null(&p);
+	else
+		pg_p_int(&p, r->key_epoch);
 	return run_changed(PQ(s), PG_REC_UPDATE, &p, "record");
 }
 
@@ -385,6 +393,7 @@ static int record_row(const PGresult *r, int i, int id, pv_store_record *out)
 	out->expires_at = PQgetisnull(r, i, 8) ? INT64_MAX : pg_get_int(r, i, 8);
 	out->ciphertext = (const uint8_t *)PQgetvalue(r, i, 10);
 	out->ciphertext_len = (size_t)PQgetlength(r, i, 10);
+	out->key_epoch = PQgetisnull(r, i, 11) ? 0 : pg_get_int(r, i, 11);
 	return 0;
 }
 

@@ -156,6 +156,7 @@ static const char *const migration_3[] = {
 extern const char *const pv_migration_consent[];   /* schema_consent.c (issue 5) */
 extern const char *const pv_migration_rights[];    /* schema_rights.c (issue 6: requests, outbox) */
 extern const char *const pv_migration_fulfil[];    /* schema_fulfil.c (issue 6: disclosures, webhooks) */
+extern const char *const pv_migration_epochs[];    /* schema_epochs.c (issue 7: retention epoch keys) */
 
 static const pv_migration migrations[] = {
 	{ 1, "core: meta, policy versions, subjects, identifiers, keys, records, suppression, audit",
@@ -165,6 +166,7 @@ static const pv_migration migrations[] = {
 	{ 4, "consent: the consent ledger", pv_migration_consent },
 	{ 5, "rights: data-subject requests, verification codes, the outbox", pv_migration_rights },
 	{ 6, "rights fulfilment: disclosures, recipient notifications", pv_migration_fulfil },
+	{ 7, "retention: epoch keys (records.key_epoch, subjects.records_until, retention_keys)", pv_migration_epochs },
 };
 #define N_MIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
 

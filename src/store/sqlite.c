@@ -30,7 +30,7 @@
 #include "store/sqlite_internal.h"
 
 #define REC_COLS "subject_id, id, category, purpose, source, policy_version, collected_at, " \
-		 "updated_at, expires_at, nonce, ciphertext"
+		 "updated_at, expires_at, nonce, ciphertext, key_epoch"
 #define AUDIT_COLS "seq, at, actor, action, subject_id, purpose, category, outcome, prev_hash, hash"
 
 static const struct {
@@ -74,19 +74,20 @@ static const struct {
 	[ST_KEY_EACH] = { "SELECT subject_id, kek_version, wrapped FROM subject_keys "
 			  "WHERE kek_version <> ?1 ORDER BY subject_id LIMIT ?2", "read subject_keys" },
 	[ST_REC_INSERT] = { "INSERT INTO records (" REC_COLS ") "
-			    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)", "insert into records" },
-	[ST_REC_UPDATE] = { "UPDATE records SET nonce = ?3, ciphertext = ?4, updated_at = ?5 "
+			    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)", "insert into records" },
+	[ST_REC_UPDATE] = { "UPDATE records SET nonce = ?3, ciphertext = ?4, updated_at = ?5, key_epoch = ?6 "
 			    "WHERE subject_id = ?1 AND id = ?2", "update records" },
-	[ST_REC_GET] = { "SELECT " REC_COLS " FROM records WHERE subject_id = ?1 AND id = ?2",
+	[ST_REC_GET] = { "SELECT " REC_COLS " FROM records WHERE subject_id = ?1 AND id = ?2 "
+			 "AND " PV_REC_LIVE(""),
 			 "read records" },
 	[ST_REC_EACH] = { "SELECT " REC_COLS " FROM records WHERE subject_id = ?1 "
-			  "ORDER BY collected_at, id", "read records" },
+			  "AND " PV_REC_LIVE("") " ORDER BY collected_at, id", "read records" },
 	[ST_REC_EACH_CAT] = { "SELECT " REC_COLS " FROM records WHERE subject_id = ?1 AND category = ?2 "
-			      "ORDER BY collected_at, id", "read records" },
+			      "AND " PV_REC_LIVE("") " ORDER BY collected_at, id", "read records" },
 	[ST_REC_DELETE] = { "DELETE FROM records WHERE subject_id = ?1", "delete from records" },
 	[ST_REC_COUNT_CAT] = { "SELECT category, COUNT(*) FROM records WHERE subject_id = ?1 "
-			       "GROUP BY category ORDER BY category", "count records" },
-	[ST_REC_COUNT] = { "SELECT COUNT(*) FROM records", "count records" },
+			       "AND " PV_REC_LIVE("") " GROUP BY category ORDER BY category", "count records" },
+	[ST_REC_COUNT] = { "SELECT COUNT(*) FROM records WHERE " PV_REC_LIVE(""), "count records" },
 	[ST_SUPP_INSERT] = { "INSERT INTO suppression (kind, blind_index, reason, at) VALUES (?1, ?2, ?3, ?4) "
 			     "ON CONFLICT (kind, blind_index) DO NOTHING", "insert into suppression" },
 	[ST_SUPP_FIND] = { "SELECT 1 FROM suppression WHERE kind = ?1 AND blind_index = ?2",

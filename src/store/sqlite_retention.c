@@ -26,7 +26,7 @@
 #define HOLD_COLS "id, subject_id, category, from_at, to_at, reason, created_by, created_at, " \
 		  "released_by, released_at"
 #define EXPIRED_COLS "r.id, r.subject_id, r.category, r.purpose, r.source, r.policy_version, " \
-		     "r.collected_at, r.expires_at"
+		     "r.collected_at, r.expires_at, r.key_epoch"
 
 /*
  * A record is kept when an active hold covers it (every scope field that is
@@ -209,7 +209,7 @@ int sq_record_expired_each(pv_store *s, pv_time from, pv_time now, size_t limit,
 	int rc, b = SQLITE_OK, ret = 0;
 
 	rc = prepare(Q(s), "SELECT " EXPIRED_COLS " FROM records r "
-		     "WHERE r.expires_at >= ?1 AND r.expires_at <= ?2 "
+		     "WHERE r.expires_at >= ?1 AND r.expires_at <= ?2 AND " PV_REC_LIVE("r.") " "
 		     "AND NOT " KEPT_BY_HOLD " AND NOT " KEPT_RESTRICTED " "
 		     "ORDER BY r.expires_at LIMIT ?3", what, &st);
 	if (rc != 0)
@@ -233,6 +233,7 @@ int sq_record_expired_each(pv_store *s, pv_time from, pv_time now, size_t limit,
 		}
 		r.collected_at = sqlite3_column_int64(st, 6);
 		r.expires_at = sqlite3_column_int64(st, 7);
+		r.key_epoch = sqlite3_column_type(st, 8) == SQLITE_NULL ? 0 : sqlite3_column_int64(st, 8);
 		if ((ret = cb(&r, payload)) != 0)
 			break;
 	}
@@ -248,7 +249,7 @@ int sq_record_expired_count(pv_store *s, pv_time now, int64_t *out)
 	sqlite3_stmt *st;
 	int rc;
 
-	rc = prepare(Q(s), "SELECT COUNT(*) FROM records WHERE expires_at <= ?1", what, &st);
+	rc = prepare(Q(s), "SELECT COUNT(*) FROM records WHERE expires_at <= ?1 AND " PV_REC_LIVE(""), what, &st);
 	if (rc != 0)
 		return rc;
 	rc = sqlite3_bind_int64(st, 1, now);
@@ -306,7 +307,7 @@ int sq_record_count_subjects(pv_store *s, const char (*ids)[PV_ID_LEN + 1], size
 
 	if (n == 0)
 		return 0;
-	rc = prepare(Q(s), "SELECT COUNT(*) FROM records WHERE subject_id = ?1", what, &st);
+	rc = prepare(Q(s), "SELECT COUNT(*) FROM records WHERE subject_id = ?1 AND " PV_REC_LIVE(""), what, &st);
 	if (rc != 0)
 		return rc;
 	for (i = 0; i < n; i++) {

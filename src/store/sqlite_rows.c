@@ -412,6 +412,7 @@ int sq_record_insert(pv_store *s, const pv_store_record *r)
 	BIND(r->expires_at == INT64_MAX ? sqlite3_bind_null(st, 9) : sqlite3_bind_int64(st, 9, r->expires_at));
 	BIND(sq_bind_blob(st, 10, r->nonce, PV_NONCE_LEN));
 	BIND(sq_bind_blob(st, 11, r->ciphertext, r->ciphertext_len));
+	BIND(r->key_epoch == 0 ? sqlite3_bind_null(st, 12) : sqlite3_bind_int64(st, 12, r->key_epoch));
 	if (b != SQLITE_OK)
 		return sq_bind_failed(q, ST_REC_INSERT, st, b);
 	return sq_run(q, ST_REC_INSERT, st);
@@ -430,6 +431,7 @@ int sq_record_update(pv_store *s, const pv_store_record *r)
 	BIND(sq_bind_blob(st, 3, r->nonce, PV_NONCE_LEN));
 	BIND(sq_bind_blob(st, 4, r->ciphertext, r->ciphertext_len));
 	BIND(sqlite3_bind_int64(st, 5, r->updated_at));
+	BIND(r->key_epoch == 0 ? sqlite3_bind_null(st, 6) : sqlite3_bind_int64(st, 6, r->key_epoch));
 	if (b != SQLITE_OK)
 		return sq_bind_failed(q, ST_REC_UPDATE, st, b);
 	return run_changed(q, ST_REC_UPDATE, st, "record");
@@ -451,6 +453,7 @@ static int record_row(sqlite3_stmt *st, int id, pv_store_record *r)
 	r->expires_at = sqlite3_column_type(st, 8) == SQLITE_NULL ? INT64_MAX : sqlite3_column_int64(st, 8);
 	r->ciphertext = sqlite3_column_blob(st, 10);
 	r->ciphertext_len = (size_t)sqlite3_column_bytes(st, 10);
+	r->key_epoch = sqlite3_column_type(st, 11) == SQLITE_NULL ? 0 : sqlite3_column_int64(st, 11);
 	if (r->ciphertext == NULL)
 		r->ciphertext = (const uint8_t *)"";
 	return 0;

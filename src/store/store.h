@@ -28,7 +28,7 @@
 
 typedef struct pv_store pv_store;
 
-#define PV_STORE_SCHEMA_VERSION 6
+#define PV_STORE_SCHEMA_VERSION 7
 
 /* Open a store: "sqlite:/path/vault.db" or a plain path (SQLite); "postgres://..." / "postgresql://..."
  * (a libpq URI) or "postgres:KEY=VALUE ..." (a libpq conninfo) for PostgreSQL, whose database must
@@ -112,10 +112,11 @@ typedef struct {
 	uint8_t nonce[PV_NONCE_LEN];
 	const uint8_t *ciphertext;
 	size_t ciphertext_len;
+	int64_t key_epoch;           /* the retention epoch it is sealed under; 0 = none (stored as NULL) */
 } pv_store_record;
 
 int pv_store_record_insert(pv_store *s, const pv_store_record *r);
-int pv_store_record_update(pv_store *s, const pv_store_record *r);   /* nonce, ciphertext, updated_at by id+subject_id */
+int pv_store_record_update(pv_store *s, const pv_store_record *r);   /* nonce, ciphertext, updated_at, key_epoch by id+subject_id */
 /* Fetch one record; the ciphertext is copied into *buf (malloc'd, caller frees). */
 int pv_store_record_get(pv_store *s, const char *subject_id, const char *record_id, pv_store_record *out, uint8_t **buf);
 /* Visit a subject's records (category NULL = all), oldest first. */
@@ -272,6 +273,7 @@ typedef struct {
 	char policy_version[PV_HASH_HEX_LEN + 1];
 	pv_time collected_at;
 	pv_time expires_at;
+	int64_t key_epoch;           /* 0 = none */
 } pv_store_expired;
 
 /*

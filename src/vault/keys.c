@@ -79,7 +79,8 @@ static int rewrap_chunk(pv_vault *v, uint32_t version, key_chunk *c, size_t *don
 /*
  * Rotate the master key (admin only, not inside a batch): add a KEK version
  * to the key file, rewrap every data key of another version in transactions
- * of ROTATE_CHUNK, and audit "key.rotate" with "ok:rewrapped=<n>,version=<v>".
+ * of ROTATE_CHUNK, rewrap the retention epoch frontier, and audit
+ * "key.rotate" with "ok:rewrapped=<n>,version=<v>".
  * PV_EKEY when the keys come from PRIVAULT_KEYS (rotate the variable instead).
  */
 int pv_vault_key_rotate(pv_vault *v, const pv_caller *caller, uint32_t *out_version, size_t *out_rewrapped)
@@ -114,7 +115,9 @@ int pv_vault_key_rotate(pv_vault *v, const pv_caller *caller, uint32_t *out_vers
 	snprintf(outcome, sizeof(outcome), "ok:rewrapped=%zu,version=%u", total, version);
 	if ((rc = pv_vault_tx_begin(v)) < 0)
 		return rc;
-	rc = pv_audit_append(v->audit, caller->name, "key.rotate", NULL, NULL, NULL, outcome);
+	rc = pv_vault_epochs_rewrap(v);   /* the retention epoch keys' frontier, with the data keys */
+	if (rc == 0)
+		rc = pv_audit_append(v->audit, caller->name, "key.rotate", NULL, NULL, NULL, outcome);
 	if ((rc = pv_vault_tx_end(v, rc)) < 0)
 		return rc;
 	if (out_version)

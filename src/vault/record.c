@@ -111,6 +111,20 @@ static int spec_against_policy(const pv_policy *p, const pv_record_spec *spec)
 	return 0;
 }
 
+/*
+ * Raise the subject's records_until (the latest expiry of its records; INT64_MAX
+ * for one that never expires) to expires_at: how a sweep finds the subjects
+ * that the epochs it destroys may leave with nothing (docs/retention.md).
+ */
+static int records_until(pv_vault *v, const char *subject_id, pv_time expires_at)
+{
+	static const char q[] = "UPDATE subjects SET records_until = ? WHERE id = ?"
+				" AND (records_until IS NULL OR records_until < ?)";
+	pv_store_value p[] = { pv_sv_int(expires_at), pv_sv_text(subject_id), pv_sv_int(expires_at) };
+
+	return pv_store_exec(v->store, "subjects records_until", q, p, 3, NULL);
+}
+
 /* Why this thread's last pv_record_put answered PV_EDENIED (pv_record_put_denied_reason). */
 static __thread pv_reason put_denied = PV_REASON_NO_GRANT;
 
@@ -132,6 +146,7 @@ int pv_record_put(pv_vault *v, const pv_caller *caller, const char *subject_id,
 {
 	const pv_policy *p;
 	const uint8_t *dek = NULL;   /* the batch's cached data key, or v->dek once loaded */
+	const uint8_t *key;          /* dek, or the record key of its retention epoch */
 	pv_subject_info subj;
 	pv_store_record r;
 	pv_duration dur;
@@ -175,6 +190,7 @@ int pv_record_put(pv_vault *v, const pv_caller *caller, const char *subject_id,
 		r.expires_at = pv_time_add(r.collected_at, &dur, rights ? rights->holidays : NULL,
 					   rights ? rights->nholidays : 0);
 	}
+	r.key_epoch = pv_vault_epoch_for(r.expires_at, r.collected_at);
 	ct = malloc(spec->len + PV_TAG_LEN);
 	if (!ct)
 		return pv_error_set(PV_ENOMEM, "record: out of memory");
@@ -184,7 +200,8 @@ int pv_record_put(pv_vault *v, const pv_caller *caller, const char *subject_id,
 		dek = v->dek;
 		pv_vault_put_cache_set(v, &subj, dek);   /* for the next put to this subject in the batch */
 	}
-	rc = pv_seal(dek, subj.id, r.id, r.category, (const uint8_t *)spec->data, spec->len, r.nonce, ct);
+	if ((rc = pv_vault_record_key(v, r.key_epoch, dek, &key)) == 0)
+		rc = pv_seal(key, subj.id, r.id, r.category, (const uint8_t *)spec->data, spec->len, r.nonce, ct);
 	pv_vault_dek_wipe(v);
 	if (rc < 0)
 		goto out;
@@ -194,6 +211,8 @@ int pv_record_put(pv_vault *v, const pv_caller *caller, const char *subject_id,
 	if ((rc = pv_vault_tx_begin(v)) < 0)
 		goto out;
 	rc = pv_store_record_insert(v->store, &r);
+	if (rc == 0)
+		rc = records_until(v, subj.id, r.expires_at);
 	if (rc == 0)
 		rc = pv_audit_append(v->audit, caller->name, "record.put", subj.id, r.purpose, r.category, "ok");
 	rc = pv_vault_tx_end(v, rc);
@@ -211,6 +230,7 @@ typedef struct {
 	uint8_t nonce[PV_NONCE_LEN];
 	uint8_t *ct;
 	size_t ct_len;
+	int64_t key_epoch;
 } pending_ct;
 
 typedef struct {
@@ -268,6 +288,7 @@ static int read_cb(const pv_store_record *r, void *payload)
 	memcpy(c->pend[l->n].ct, r->ciphertext, r->ciphertext_len);
 	memcpy(c->pend[l->n].nonce, r->nonce, PV_NONCE_LEN);
 	c->pend[l->n].ct_len = r->ciphertext_len;
+	c->pend[l->n].key_epoch = r->key_epoch;
 	out = &l->v[l->n];
 	memset(out, 0, sizeof(*out));
 	memcpy(out->id, r->id, sizeof(out->id));
@@ -304,9 +325,13 @@ static int read_decrypt(read_ctx *c)
 		return rc;
 	for (size_t i = 0; i < l->n; i++) {
 		pv_record *r = &l->v[i];
+		const uint8_t *key;
+
 		r->data = (char *)l->plain.p + off;
-		rc = pv_open(c->v->dek, r->subject_id, r->id, r->category, c->pend[i].nonce, c->pend[i].ct,
-			     c->pend[i].ct_len, (uint8_t *)r->data);
+		rc = pv_vault_record_key(c->v, c->pend[i].key_epoch, c->v->dek, &key);
+		if (rc == 0)
+			rc = pv_open(key, r->subject_id, r->id, r->category, c->pend[i].nonce, c->pend[i].ct,
+				     c->pend[i].ct_len, (uint8_t *)r->data);
 		if (rc < 0) {
 			pv_vault_dek_wipe(c->v);
 			return pv_error_set(PV_ECRYPTO, "record %s: ciphertext does not open (tampered or misplaced)", r->id);
@@ -538,6 +563,7 @@ int pv_record_rectify(pv_vault *v, const pv_caller *caller, const char *subject_
 	pv_vault_arena_block ptb = { NULL, 0, NULL, 0 };
 	json_t *new = NULL, *old = NULL;
 	char outcome[OUTCOME_MAX + 1];
+	const uint8_t *key;
 	int rc;
 
 	if (!v)
@@ -578,12 +604,15 @@ int pv_record_rectify(pv_vault *v, const pv_caller *caller, const char *subject_
 	}
 	if ((rc = pv_vault_dek_load(v, subject_id)) < 0)
 		goto out;
-	rc = pv_open(v->dek, subject_id, record_id, r.category, r.nonce, buf, r.ciphertext_len, pt);
+	/* the same key again: the record keeps its retention epoch */
+	if ((rc = pv_vault_record_key(v, r.key_epoch, v->dek, &key)) == 0)
+		rc = pv_open(key, subject_id, record_id, r.category, r.nonce, buf, r.ciphertext_len, pt);
 	if (rc < 0) {
+		pv_vault_dek_wipe(v);
 		rc = pv_error_set(PV_ECRYPTO, "record %s: ciphertext does not open (tampered or misplaced)", record_id);
 		goto out;
 	}
-	rc = pv_seal(v->dek, subject_id, record_id, r.category, (const uint8_t *)data, len, r.nonce, ct);
+	rc = pv_seal(key, subject_id, record_id, r.category, (const uint8_t *)data, len, r.nonce, ct);
 	pv_vault_dek_wipe(v);
 	if (rc < 0)
 		goto out;
@@ -608,6 +637,48 @@ out:
 	json_decref(new);
 	json_decref(old);
 	pv_vault_arena_give(v->arena, &ptb);   /* wipes the old plaintext */
+	free(ct);
+	free(buf);
+	return rc;
+}
+
+int pv_vault_record_reseal(pv_vault *v, const char *subject_id, const char *record_id)
+{
+	pv_store_record r;
+	const uint8_t *key;
+	uint8_t *buf = NULL, *pt = NULL, *ct = NULL;
+	size_t len;
+	int rc;
+
+	if ((rc = pv_store_record_get(v->store, subject_id, record_id, &r, &buf)) < 0)
+		return rc;
+	if (r.key_epoch == 0)
+		goto out;   /* already under the data key alone */
+	if (r.ciphertext_len < PV_TAG_LEN) {
+		rc = pv_error_set(PV_ECRYPTO, "record %s: ciphertext has an impossible length", record_id);
+		goto out;
+	}
+	len = r.ciphertext_len - PV_TAG_LEN;
+	pt = pv_secret_alloc(len + 1);
+	ct = malloc(r.ciphertext_len);
+	if (!pt || !ct) {
+		rc = pv_error_set(PV_ENOMEM, "reseal: out of memory");
+		goto out;
+	}
+	if ((rc = pv_vault_dek_load(v, subject_id)) < 0)
+		goto out;
+	if ((rc = pv_vault_record_key(v, r.key_epoch, v->dek, &key)) == 0)
+		rc = pv_open(key, subject_id, record_id, r.category, r.nonce, buf, r.ciphertext_len, pt);
+	if (rc == 0)
+		rc = pv_seal(v->dek, subject_id, record_id, r.category, pt, len, r.nonce, ct);
+	pv_vault_dek_wipe(v);
+	if (rc < 0)
+		goto out;
+	r.ciphertext = ct;
+	r.key_epoch = 0;
+	rc = pv_store_record_update(v->store, &r);   /* updated_at stays: the data did not change */
+out:
+	pv_secret_free(pt);
 	free(ct);
 	free(buf);
 	return rc;

@@ -378,6 +378,16 @@ static int ident_cb(const pv_store_identifier *id, void *payload)
  */
 int pv_subject_erase(pv_vault *v, const pv_caller *caller, const char *subject_id)
 {
+	return pv_vault_subject_erase(v, caller, subject_id, 1);
+}
+
+/*
+ * pv_subject_erase, with the record rows deleted (delete_rows) or left to the
+ * retention purge: the sweep erases subjects whose every record is sealed
+ * under a destroyed retention epoch, whose rows are unreadable already.
+ */
+int pv_vault_subject_erase(pv_vault *v, const pv_caller *caller, const char *subject_id, int delete_rows)
+{
 	pv_subject_info info;
 	ident_list l = { 0 };
 	size_t deleted = 0;
@@ -402,7 +412,7 @@ int pv_subject_erase(pv_vault *v, const pv_caller *caller, const char *subject_i
 		rc = 0;   /* a subject whose key is already gone is still erased to the end */
 	if (rc == 0)
 		rc = pv_store_identifier_each(v->store, subject_id, ident_cb, &l);
-	if (rc == 0)
+	if (rc == 0 && delete_rows)
 		rc = pv_store_record_delete_subject(v->store, subject_id, &deleted);
 	if (rc == 0)
 		rc = pv_store_identifier_delete_subject(v->store, subject_id);

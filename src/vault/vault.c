@@ -453,6 +453,8 @@ void pv_vault_dek_wipe(pv_vault *v)
 {
 	if (v && v->dek)
 		sodium_memzero(v->dek, PV_DEK_LEN);
+	if (v && v->epochs)
+		pv_vault_record_key_wipe(v);
 }
 
 /* ---- the batch's subject cache ------------------------------------------ */
@@ -516,6 +518,7 @@ void pv_vault_close(pv_vault *v)
 	pv_store_close(v->store);
 	pv_keyring_free(v->keys);
 	pv_secret_free(v->dek);
+	pv_vault_epochs_free(v->epochs);
 	pv_secret_free(v->put_dek);
 	pv_secret_free((uint8_t *)v->norm);
 	pv_vault_arena_unref(v->arena);   /* record lists still alive keep the pool */
@@ -567,7 +570,7 @@ int pv_vault_open(pv_vault **out, const char *dir, const pv_vault_options *opts)
 		rc = pv_error_set(PV_ENOMEM, "vault: cannot allocate guarded memory");
 		goto fail;
 	}
-	if ((rc = pv_vault_arena_new(&v->arena)) < 0)
+	if ((rc = pv_vault_arena_new(&v->arena)) < 0 || (rc = pv_vault_epochs_new(&v->epochs)) < 0)
 		goto fail;
 	if ((rc = pv_keyring_load(&v->keys, v->key_path)) < 0)
 		goto fail;

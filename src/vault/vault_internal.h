@@ -48,6 +48,22 @@ void pv_vault_put_cache_wipe(pv_vault *v);
 int pv_vault_tx_begin(pv_vault *v);
 int pv_vault_tx_end(pv_vault *v, int rc);
 
+/*
+ * (For the retention sweep, src/retention.) Erase a subject like
+ * pv_subject_erase, leaving its record rows to the retention purge when
+ * !delete_rows (they are sealed under destroyed epochs). Re-seal one record
+ * under its subject's data key alone (key_epoch 0), inside the caller's
+ * transaction, so that it survives the destruction of its epoch (a hold or a
+ * restriction keeps it).
+ */
+int pv_vault_subject_erase(pv_vault *v, const pv_caller *caller, const char *subject_id, int delete_rows);
+int pv_vault_record_reseal(pv_vault *v, const char *subject_id, const char *record_id);
+/* (Re-)read the retention epoch watermark and frontier (vault/epochs.c); the watermark, or -1. */
+int pv_vault_epochs_read(pv_vault *v);
+int64_t pv_vault_epochs_watermark(pv_vault *v);
+/* Destroy every epoch below `watermark`, inside the caller's transaction (the sweep). */
+int pv_vault_epochs_advance(pv_vault *v, int64_t watermark);
+
 /* ---- inside src/vault/ only ---- */
 
 #ifdef PV_VAULT_PRIVATE
@@ -80,7 +96,24 @@ struct pv_vault {
 	uint8_t *put_dek;                 /* guarded, PV_DEK_LEN */
 	int batch_failed;                 /* a write failed midway inside the batch: commit refuses */
 	struct pv_vault_arena *arena;     /* guarded blocks reused by reads (arena.c); record lists hold a reference */
+	struct pv_vault_epochs *epochs;   /* retention epoch keys (epochs.c) */
 };
+
+/* ---- retention epoch keys (epochs.c, docs/retention.md "Sweeping by key destruction") ---- */
+#define EPOCH_CACHE 16
+typedef struct pv_vault_epochs pv_vault_epochs;
+int pv_vault_epochs_new(pv_vault_epochs **out);
+void pv_vault_epochs_free(pv_vault_epochs *e);   /* wipes; accepts NULL */
+/* The epoch a record expiring at expires_at is sealed under when stored at `now`; 0 = none
+ * (no expiry, or one too close to now: the data key alone). */
+int64_t pv_vault_epoch_for(pv_time expires_at, pv_time now);
+/* The key a record of key_epoch is sealed with: dek itself for epoch 0, else the epoch's key
+ * combined with dek in guarded scratch (wiped by pv_vault_dek_wipe). PV_ENOTFOUND when the
+ * epoch is destroyed. */
+int pv_vault_record_key(pv_vault *v, int64_t key_epoch, const uint8_t *dek, const uint8_t **out);
+void pv_vault_record_key_wipe(pv_vault *v);
+/* Rewrap the stored frontier with the current KEK (key rotation). */
+int pv_vault_epochs_rewrap(pv_vault *v);
 
 /* Transactions: begin joins the caller's batch when one is open. */
 int pv_vault_tx_begin(pv_vault *v);
