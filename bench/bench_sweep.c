@@ -50,6 +50,7 @@
 #include <sqlite3.h>
 
 #include "bench_util.h"
+#include "crypto/crypto.h"   /* PV_EPOCH_SECONDS: the generator seals nothing but sets key_epoch as record put does */
 #include "privault/error.h"
 #include "privault/retention.h"
 #include "privault/vault.h"
@@ -144,17 +145,21 @@ static void generate(const char *db_path, uint64_t n, uint64_t m, uint64_t k, in
 		 "WITH RECURSIVE c(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM c WHERE i + 1 < %" PRIu64 "), "
 		 "r(i, s, e) AS (SELECT i, i / %" PRIu64 ", %s FROM c) "
 		 "INSERT INTO records (subject_id, id, category, purpose, source, policy_version, "
-		 "collected_at, updated_at, expires_at, nonce, ciphertext) "
+		 "collected_at, updated_at, expires_at, nonce, ciphertext, key_epoch) "
 		 "SELECT printf('%%08x-0000-4000-8000-%%012x', (s * 2654435761) %% 4294967296, s), "
 		 "printf('%%08x-%%04x-4000-8000-%%012x', (i * 2246822519) %% 4294967296, i %% 65536, i), "
 		 "CASE WHEN e AND (i + s) %% 5 = 0 THEN 'contact' WHEN e THEN 'commercial' ELSE 'contact' END, "
 		 "CASE WHEN e AND (i + s) %% 5 = 0 THEN 'marketing' WHEN e THEN 'order_fulfilment' ELSE 'account' END, "
 		 "'direct', '%s', %" PRId64 " + i * 86400 / %" PRIu64 ", %" PRId64 " + i * 86400 / %" PRIu64 ", "
-		 "CASE WHEN e THEN %" PRId64 " + i * 86400 / %" PRIu64 " ELSE NULL END, randomblob(24), randomblob(200) "
+		 "CASE WHEN e THEN %" PRId64 " + i * 86400 / %" PRIu64 " ELSE NULL END, randomblob(24), randomblob(200), "
+		 "CASE WHEN e THEN (%" PRId64 " + i * 86400 / %" PRIu64 ") / %d ELSE NULL END "
 		 "FROM r",
 		 n, k, expired, hash, (int64_t)(NOW - 400 * 86400), n, (int64_t)(NOW - 400 * 86400), n,
-		 (int64_t)(NOW - 2 * 86400), n);
+		 (int64_t)(NOW - 2 * 86400), n, (int64_t)(NOW - 2 * 86400), n, PV_EPOCH_SECONDS);
 	exec(db, sql);
+	/* what record put maintains: the latest expiry of each subject's records (never: INT64_MAX) */
+	exec(db, "UPDATE subjects SET records_until = (SELECT MAX(COALESCE(r.expires_at, 9223372036854775807)) "
+		 "FROM records r WHERE r.subject_id = subjects.id)");
 	exec(db, "COMMIT");
 	exec(db, "PRAGMA wal_checkpoint(TRUNCATE)");
 	printf("generated %" PRIu64 " records of %" PRIu64 " subjects in %.1f s (%" PRId64 " expired)\n",
@@ -226,7 +231,8 @@ int main(int argc, char **argv)
 	pv_sweep_options o = { 0 };
 	pv_sweep_report *r = NULL;
 	int64_t base_deleted = 0, left = -1;
-	double base_s, dry_s, sweep_s;
+	double base_s, dry_s, sweep_s, purge_s;
+	size_t purged = 0;
 	int cohort = 0, i, rc;
 	pv_vault *v;
 	sqlite3 *check;
@@ -286,6 +292,7 @@ int main(int argc, char **argv)
 
 	o.dry_run = 0;
 	o.batch = (size_t)batch;
+	o.purge = 0;   /* timed on its own below */
 	t0 = pv_bench_now_ns();
 	if ((rc = pv_retention_sweep(v, &ADMIN, &o, &r)) != 0)
 		pv_bench_die("sweep", rc);
@@ -303,7 +310,18 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	pv_sweep_report_free(r);
+	t0 = pv_bench_now_ns();
+	if ((rc = pv_retention_purge(v, &ADMIN, 0, &purged)) != 0)
+		pv_bench_die("purge", rc);
+	purge_s = (double)(pv_bench_now_ns() - t0) / 1e9;
+	printf("purge     %zu rows of destroyed records deleted afterwards in %.2f s = %.0f rows/s "
+	       "(purge / baseline = %.2f)\n", purged, purge_s, (double)purged / purge_s,
+	       ((double)purged / purge_s) / ((double)base_deleted / base_s));
 	pv_vault_close(v);
+	if (purged != m) {
+		fprintf(stderr, "bench_sweep: purged %zu rows, expected %" PRIu64 "\n", purged, m);
+		return 1;
+	}
 	check = open_db(db);
 	left = one_int(check, "SELECT COUNT(*) FROM records");
 	sqlite3_close(check);
