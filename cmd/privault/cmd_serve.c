@@ -100,7 +100,9 @@ static void schedule_stop(schedule *sc)
  * --sweep-every MIN or Ns (PRIVAULT_SWEEP_EVERY, default 60 minutes; 0 = off) as caller
  * "retention-schedule" (admin), in batches of --sweep-batch N
  * (PRIVAULT_SWEEP_BATCH, default 10000) so that each write transaction stays
- * short beside the server's. A run that finds another sweep holding the
+ * short beside the server's, then purging at most 10 x that many rows of
+ * destroyed records (a backlog goes over several runs: each run's work stays
+ * bounded). A run that finds another sweep holding the
  * store's sweep lock (another server, a cron job) skips quietly: that sweep
  * does the work.
  */
@@ -111,13 +113,19 @@ static void sweep_run(schedule *sc, pv_vault *v)
 	pv_sweep_report *r = NULL;
 
 	o.batch = sc->batch;
+	o.purge = 10 * sc->batch;
 	/* PV_SWEEP_SKIPPED: another process's sweep holds the lock and does the work; say nothing */
 	if (pv_retention_sweep(v, &caller, &o, &r) < 0)
 		fprintf(stderr, "privault serve: retention sweep failed: %s\n", pv_error_last());
-	if (r != NULL && (r->deleted || r->anonymized || r->subjects_erased))
+	if (r != NULL && (r->deleted || r->anonymized || r->subjects_erased || r->purged)) {
+		char purged[48] = "";
+
+		if (r->purged)
+			snprintf(purged, sizeof(purged), ", purged %lld", (long long)r->purged);
 		fprintf(stderr, "privault serve: retention sweep: deleted %lld, anonymized %lld, kept %lld, "
-			"subjects erased %lld\n", (long long)r->deleted, (long long)r->anonymized,
-			(long long)r->kept, (long long)r->subjects_erased);
+			"subjects erased %lld%s\n", (long long)r->deleted, (long long)r->anonymized,
+			(long long)r->kept, (long long)r->subjects_erased, purged);
+	}
 	pv_sweep_report_free(r);
 }
 

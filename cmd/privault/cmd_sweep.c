@@ -1,7 +1,11 @@
 /*
- * `privault sweep [--dry-run] [--now T] [--batch N] [--json] [--subjects]`:
+ * `privault sweep [--dry-run] [--now T] [--batch N] [--purge N] [--json] [--subjects]`:
  * remove the records whose retention has ended (delete or anonymize, per the
- * policy), keep what legal holds cover, erase the subjects left with nothing.
+ * policy), keep what legal holds cover, erase the subjects left with nothing,
+ * then purge the rows of records whose epoch key is destroyed (all of them by
+ * default, at most N with --purge N, none with --purge 0; rows left by earlier
+ * sweeps too, so a sweep with nothing new to remove still purges). --purge
+ * with --dry-run is a usage error: a dry run writes nothing.
  * Meant for cron. Exit codes (docs/retention.md): 0 done (also when nothing
  * had expired), 1 error (batches before the failing one stay committed; the
  * summary says how far it got), 2 usage, 3 no vault, 4 the caller is not admin,
@@ -39,11 +43,12 @@ static int print_json(const pv_sweep_report *r, int subjects)
 		for (i = 0; erased != NULL && i < r->nerased; i++)
 			json_array_append_new(erased, json_string(r->erased[i]));
 	}
-	o = json_pack("{s:b,s:s,s:I,s:I,s:I,s:I,s:I,s:o}",
+	o = json_pack("{s:b,s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:o}",
 		      "dry_run", r->dry_run, "now", pv_time_format(r->now, when, sizeof(when)),
 		      "deleted", (json_int_t)r->deleted, "anonymized", (json_int_t)r->anonymized,
 		      "kept", (json_int_t)r->kept, "subjects_erased", (json_int_t)r->subjects_erased,
-		      "batches", (json_int_t)r->batches, "counts", lines);
+		      "batches", (json_int_t)r->batches, "destroyed", (json_int_t)r->destroyed,
+		      "purged", (json_int_t)r->purged, "counts", lines);
 	if (o != NULL && erased != NULL)
 		json_object_set_new(o, "erased", erased);
 	else
@@ -60,7 +65,9 @@ static int print_json(const pv_sweep_report *r, int subjects)
 /*
  * The report as text: one tab-separated line per category x purpose x action
  * ("delete<TAB>commercial<TAB>order_fulfilment<TAB>2"), "erase<TAB>ID" per
- * subject (always in a dry run, with --subjects otherwise), then a summary.
+ * subject (always in a dry run, with --subjects otherwise), then a summary
+ * ending in the records whose epoch key went ("destroyed", of those deleted
+ * and anonymized) and the destroyed rows purged (0 in a dry run).
  */
 static void print_text(const pv_sweep_report *r, int subjects)
 {
@@ -74,21 +81,23 @@ static void print_text(const pv_sweep_report *r, int subjects)
 		for (i = 0; i < r->nerased; i++)
 			printf("erase\t%s\n", r->erased[i]);
 	printf("%s at %s: %s %" PRId64 ", %s %" PRId64 ", kept %" PRId64 " (held or restricted), "
-	       "subjects %s %" PRId64 ", batches %" PRId64 "\n",
+	       "subjects %s %" PRId64 ", batches %" PRId64 ", %s %" PRId64 ", purged %" PRId64 "\n",
 	       r->dry_run ? "dry run" : "sweep", pv_time_format(r->now, when, sizeof(when)),
 	       r->dry_run ? "would delete" : "deleted", r->deleted,
 	       r->dry_run ? "would anonymize" : "anonymized", r->anonymized, r->kept,
-	       r->dry_run ? "to erase" : "erased", r->subjects_erased, r->batches);
+	       r->dry_run ? "to erase" : "erased", r->subjects_erased, r->batches,
+	       r->dry_run ? "would destroy" : "destroyed", r->destroyed, r->purged);
 }
 
 int pv_cmd_sweep(pv_cli *cli, int argc, char **argv)
 {
-	const char *now = NULL, *batch = NULL;
+	const char *now = NULL, *batch = NULL, *purge = NULL;
 	int dry = 0, json = 0, subjects = 0;
 	const pv_cli_opt opts[] = {
 		{ "--dry-run", NULL, &dry, NULL },
 		{ "--now", &now, NULL, NULL },
 		{ "--batch", &batch, NULL, NULL },
+		{ "--purge", &purge, NULL, NULL },
 		{ "--json", NULL, &json, NULL },
 		{ "--subjects", NULL, &subjects, NULL },
 		{ NULL, NULL, NULL, NULL }
@@ -115,6 +124,18 @@ int pv_cmd_sweep(pv_cli *cli, int argc, char **argv)
 			return pv_cli_usage_error(cli, "sweep: --batch expects 1..%d", PV_SWEEP_MAX_BATCH);
 		o.batch = (size_t)n;
 	}
+	/* by default every destroyed row goes; a dry run writes nothing, so a limit there is a mistake */
+	o.purge = dry ? 0 : PV_SWEEP_PURGE_ALL;
+	if (purge != NULL) {
+		if ((rc = pv_cli_parse_u64(cli, "--purge", purge, &n)) != 0)
+			return rc;
+		if (dry)
+			return pv_cli_usage_error(cli, "sweep: --purge: a dry run purges nothing; drop --purge "
+						  "or --dry-run");
+		if (n >= (unsigned long long)PV_SWEEP_PURGE_ALL)
+			return pv_cli_usage_error(cli, "sweep: --purge expects 0..%zu", PV_SWEEP_PURGE_ALL - 1);
+		o.purge = (size_t)n;
+	}
 	if ((rc = pv_cli_caller(cli, &caller)) != 0)
 		return rc;
 	if ((rc = pv_cli_open(cli, &v)) != 0)
@@ -129,8 +150,8 @@ int pv_cmd_sweep(pv_cli *cli, int argc, char **argv)
 	}
 	if (code != 0)
 		rc = pv_cli_fail(code);
-	/* after a failure, say how far the committed batches got */
-	if (r != NULL && (code == 0 || r->batches > 0)) {
+	/* after a failure, say how far the committed batches (and the purge) got */
+	if (r != NULL && (code == 0 || r->batches > 0 || r->purged > 0)) {
 		if (!json) {
 			print_text(r, subjects);
 		} else if (print_json(r, subjects) != 0) {

@@ -64,13 +64,17 @@ static const pv_cli_command commands[] = {
 	{ "key", pv_cmd_key, "rotate the master key",
 	  "usage: privault key rotate\n" },
 	{ "sweep", pv_cmd_sweep, "remove records whose retention has ended (cron; also a dry run)",
-	  "usage: privault sweep [--dry-run] [--now T] [--batch N] [--json] [--subjects]\n"
+	  "usage: privault sweep [--dry-run] [--now T] [--batch N] [--purge N] [--json] [--subjects]\n"
 	  "  Delete or anonymize (per the policy's retention rules) every record whose expiry\n"
 	  "  has passed, except what a legal hold covers or a restricted subject holds; erase\n"
 	  "  subjects left with no record and no hold. Prints one line per category x purpose\n"
 	  "  x action and a summary. --dry-run writes nothing and lists the subjects that\n"
 	  "  would be erased (--subjects lists them after a real sweep). --now T: sweep as of\n"
 	  "  T (YYYY-MM-DD or ISO 8601 UTC). --batch N: records per transaction (50000).\n"
+	  "  Expired records become unreadable at once (their epoch key is destroyed); then\n"
+	  "  their rows are purged, earlier sweeps' too: all by default, at most N with\n"
+	  "  --purge N, none with --purge 0 (not with --dry-run). The summary ends with\n"
+	  "  destroyed (records whose key went) and purged (rows deleted).\n"
 	  "  Exit 0 done, 1 error (earlier batches stay), 2 usage, 3 no vault, 4 not admin.\n" },
 	{ "hold", pv_cmd_hold, "legal holds: create, list, show, release",
 	  "usage: privault hold create --reason TEXT [--subject ID] [--category C] [--from T] [--to T]\n"
@@ -91,7 +95,7 @@ static const pv_cli_command commands[] = {
 	  "  flight finish and exits 0. See docs/operations.md, \"Running the server\".\n"
 	  "  Retention: a sweep every MIN minutes or N seconds with Ns, e.g. 30s (--sweep-every,\n"
 	  "  $PRIVAULT_SWEEP_EVERY; default 60 minutes, 0 = off) in batches of N (--sweep-batch,\n"
-	  "  $PRIVAULT_SWEEP_BATCH; default 10000).\n"
+	  "  $PRIVAULT_SWEEP_BATCH; default 10000), then purges at most 10 x N destroyed rows.\n"
 	  "  Outbox: delivered every --outbox-every SECONDS ($PRIVAULT_OUTBOX_EVERY; default 60, 0 = off), email to --outbox-mail SPEC.\n" },
 	{ "apikey", pv_cmd_apikey, "create, list, revoke API keys of the HTTP server",
 	  "usage: privault apikey create NAME --role admin|service|auditor [--grant P[:C,C] ...]\n"

@@ -38,7 +38,7 @@ C=$("$P" subject create --id email=carol@example.com)
 
 # ---- nothing has expired yet
 expect 0 "$P" sweep
-grep -q "^sweep at 2025-03-10T12:00:00Z: deleted 0, anonymized 0, kept 0 (held or restricted), subjects erased 0, batches 0$" "$T/out" \
+grep -q "^sweep at 2025-03-10T12:00:00Z: deleted 0, anonymized 0, kept 0 (held or restricted), subjects erased 0, batches 0, destroyed 0, purged 0$" "$T/out" \
 	|| fail "early sweep: $(cat "$T/out")"
 [ "$(stat_of records)" = "4" ] || fail "early sweep removed records"
 
@@ -68,7 +68,7 @@ cat >"$T/want" <<EOF
 delete	commercial	order_fulfilment	1
 anonymize	contact	marketing	1
 erase	$C
-dry run at 2025-05-01T00:00:00Z: would delete 1, would anonymize 1, kept 1 (held or restricted), subjects to erase 1, batches 0
+dry run at 2025-05-01T00:00:00Z: would delete 1, would anonymize 1, kept 1 (held or restricted), subjects to erase 1, batches 0, would destroy 2, purged 0
 EOF
 diff -u "$T/want" "$T/out" || fail "dry run output"
 [ "$(stat_of records)" = "4" ] || fail "dry run removed records"
@@ -120,7 +120,7 @@ expect 0 "$P" hold list --all
 grep -q "^$HB	released	" "$T/out" || fail "hold list --all: $(cat "$T/out")"
 expect 0 "$P" sweep --subjects
 grep -q "^erase	$B$" "$T/out" || fail "sweep --subjects: $(cat "$T/out")"
-grep -q "deleted 1, anonymized 0, kept 0 (held or restricted), subjects erased 1, batches 1$" "$T/out" \
+grep -q "deleted 1, anonymized 0, kept 0 (held or restricted), subjects erased 1, batches 1, destroyed 0, purged 0$" "$T/out" \
 	|| fail "sweep after release: $(cat "$T/out")"
 [ "$(state_of "$B")" = "erased" ] || fail "B not erased after the release"
 
@@ -137,7 +137,9 @@ for a in hold.create hold.release retention.delete retention.anonymize subject.e
 	grep -q "	$a	" "$T/audit" || fail "no $a audit entry"
 done
 [ "$(grep -c "	retention.delete	" "$T/audit")" = "2" ] || fail "retention.delete entries"
-grep -q "	retention.anonymize	$C	marketing	contact	ok:records=1$" "$T/audit" || fail "anonymize entry"
+# the epoch destruction's entries name no subject: one per category x purpose x action
+grep -q "	retention.anonymize	-	marketing	contact	ok:records=1,epochs=[0-9]*-[0-9]*$" "$T/audit" || fail "anonymize entry"
+grep -q "	retention.purge	-	-	-	ok:rows=2$" "$T/audit" || fail "purge entry"
 grep -qi -e "litigation" -e "example.com" "$T/audit" && fail "reason or identifier in the audit"
 expect 0 "$P" audit verify
 echo "ok: retention CLI"
