@@ -20,6 +20,7 @@
 #include "vault/vault_internal.h"
 
 #define EPOCH_REREAD 60
+#define EPOCH_NEAR (86400 / PV_EPOCH_SECONDS)
 
 struct pv_vault_epochs {
 	uint8_t *tree;         /* guarded PV_EPOCH_TREE_MAX: the frontier as last read */
@@ -169,7 +170,10 @@ static int epoch_key(pv_vault *v, int64_t epoch, const uint8_t **out)
 	unsigned slot;
 	int rc;
 
-	if (e->len == 0 || pv_clock_now() - e->read_at >= EPOCH_REREAD || pv_clock_now() < e->read_at) {
+	/* re-read when stale, and for an epoch within a day of the watermark: another process's sweep
+	 * may have destroyed it since (a clock behind that sweep's, a record stored near its expiry) */
+	if (e->len == 0 || pv_clock_now() - e->read_at >= EPOCH_REREAD || pv_clock_now() < e->read_at ||
+	    epoch < e->watermark + EPOCH_NEAR) {
 		if ((rc = pv_vault_epochs_read(v)) < 0)
 			return rc;
 	}

@@ -200,7 +200,13 @@ int pv_record_put(pv_vault *v, const pv_caller *caller, const char *subject_id,
 		dek = v->dek;
 		pv_vault_put_cache_set(v, &subj, dek);   /* for the next put to this subject in the batch */
 	}
-	if ((rc = pv_vault_record_key(v, r.key_epoch, dek, &key)) == 0)
+	rc = pv_vault_record_key(v, r.key_epoch, dek, &key);
+	if (rc == PV_ENOTFOUND) {   /* a sweep whose clock is ahead of ours destroyed the epoch already */
+		r.key_epoch = 0;
+		rc = pv_vault_record_key(v, 0, dek, &key);
+		pv_error_clear();
+	}
+	if (rc == 0)
 		rc = pv_seal(key, subj.id, r.id, r.category, (const uint8_t *)spec->data, spec->len, r.nonce, ct);
 	pv_vault_dek_wipe(v);
 	if (rc < 0)
