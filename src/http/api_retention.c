@@ -1,7 +1,7 @@
 /*
  * Retention over HTTP (docs/retention.md): legal holds (create, list, show,
- * release) and the sweep (a dry run or a real one) for admins; auditors may
- * read holds. A hold's reason comes back to admins and auditors only and is
+ * release) and the sweep (a dry run or a real one, which then purges up to
+ * "purge" rows of destroyed records) for admins; auditors may read holds. A hold's reason comes back to admins and auditors only and is
  * never put in a problem or a log. The sweep runs exclusive (alone, outside
  * any group-commit batch): it commits its own batches, under the store's sweep
  * lock (409 when another sweep holds it). Hold creation and release run
@@ -33,8 +33,19 @@ static const pv_http_field sweep_body[] = {
 	{ "now", PV_HTTP_T_STRING, 0, 32, NULL,
 	  "Sweep as of this time (default: now); later than the clock only in a dry run.", NULL },
 	{ "batch", PV_HTTP_T_INTEGER, 0, 0, NULL, "Records per transaction (default 50000, at most 100000).", NULL },
+	{ "purge", PV_HTTP_T_INTEGER, 0, 0, NULL,
+	  "Then delete at most this many rows of records whose epoch key is destroyed, this sweep's or earlier "
+	  "ones' (default 10000, 0..1000000; 0 = none). Not with dry_run.", NULL },
 	{ NULL, 0, 0, 0, NULL, NULL, NULL },
 };
+
+/*
+ * Rows of destroyed records a request purges by default (one purge transaction,
+ * PV_SWEEP_PURGE_CHUNK) and at most: a request's work stays bounded; a larger
+ * backlog goes over several requests, the server's schedule or `privault sweep`.
+ */
+#define SWEEP_PURGE_DEFAULT PV_SWEEP_PURGE_CHUNK
+#define SWEEP_PURGE_MAX 1000000
 
 #define HOLD_SCHEMA \
 	"{\"type\":\"object\",\"required\":[\"id\",\"reason\",\"created_by\",\"created_at\",\"active\"]," \
@@ -51,10 +62,11 @@ static const char schema_holds[] =
 	HOLD_SCHEMA "}}}";
 static const char schema_sweep[] =
 	"{\"type\":\"object\",\"required\":[\"dry_run\",\"now\",\"deleted\",\"anonymized\",\"kept\","
-	"\"subjects_erased\",\"batches\",\"counts\",\"erased\"],\"properties\":{"
+	"\"subjects_erased\",\"batches\",\"destroyed\",\"purged\",\"counts\",\"erased\"],\"properties\":{"
 	"\"dry_run\":{\"type\":\"boolean\"},\"now\":{\"type\":\"string\"},"
 	"\"deleted\":{\"type\":\"integer\"},\"anonymized\":{\"type\":\"integer\"},\"kept\":{\"type\":\"integer\"},"
 	"\"subjects_erased\":{\"type\":\"integer\"},\"batches\":{\"type\":\"integer\"},"
+	"\"destroyed\":{\"type\":\"integer\"},\"purged\":{\"type\":\"integer\"},"
 	"\"counts\":{\"type\":\"array\",\"items\":{\"type\":\"object\",\"required\":[\"category\",\"purpose\","
 	"\"action\",\"records\"],\"properties\":{\"category\":{\"type\":\"string\"},\"purpose\":{\"type\":\"string\"},"
 	"\"action\":{\"type\":\"string\",\"enum\":[\"delete\",\"anonymize\"]},\"records\":{\"type\":\"integer\"}}}},"
@@ -179,10 +191,27 @@ static int hold_release(pv_vault *v, pv_http_request *req, pv_http_response *res
 	return hold_answer(v, req, res, req->params[0], 200);
 }
 
-/* POST /v1/retention/sweep {dry_run?, now?, batch?} -> 200 report. */
+/* A 400 problem for the integer field `name` outside lo..hi (returns 0: the answer is set). */
+static int bad_range(pv_http_response *res, const char *name, long lo, long hi)
+{
+	char ptr[16], want[48];
+
+	snprintf(ptr, sizeof(ptr), "/%s", name);
+	snprintf(want, sizeof(want), "expected %ld..%ld", lo, hi);
+	pv_http_problem(res, 400, "invalid-value", "Invalid value", "%s: %s", name, want);
+	pv_http_problem_field(res, ptr, want);
+	return 0;
+}
+
+/*
+ * POST /v1/retention/sweep {dry_run?, now?, batch?, purge?} -> 200 report.
+ * A real sweep purges up to `purge` destroyed rows (SWEEP_PURGE_DEFAULT when
+ * absent); `purge` with dry_run true is a 400 (a dry run writes nothing).
+ */
 static int sweep(pv_vault *v, pv_http_request *req, pv_http_response *res)
 {
-	json_t *batch = json_object_get(req->body, "batch"), *out, *counts, *erased;
+	json_t *batch = json_object_get(req->body, "batch"), *purge = json_object_get(req->body, "purge");
+	json_t *out, *counts, *erased;
 	pv_sweep_options o = { 0 };
 	pv_sweep_report *r = NULL;
 	size_t i;
@@ -194,13 +223,23 @@ static int sweep(pv_vault *v, pv_http_request *req, pv_http_response *res)
 	if (batch != NULL) {
 		json_int_t b = json_integer_value(batch);
 
-		if (b < 1 || b > PV_SWEEP_MAX_BATCH) {
-			pv_http_problem(res, 400, "invalid-value", "Invalid value", "batch: expected 1..%d",
-					PV_SWEEP_MAX_BATCH);
-			pv_http_problem_field(res, "/batch", "expected 1..100000");
+		if (b < 1 || b > PV_SWEEP_MAX_BATCH)
+			return bad_range(res, "batch", 1, PV_SWEEP_MAX_BATCH);
+		o.batch = (size_t)b;
+	}
+	o.purge = o.dry_run ? 0 : SWEEP_PURGE_DEFAULT;
+	if (purge != NULL) {
+		json_int_t p = json_integer_value(purge);
+
+		if (p < 0 || p > SWEEP_PURGE_MAX)
+			return bad_range(res, "purge", 0, SWEEP_PURGE_MAX);
+		if (o.dry_run) {
+			pv_http_problem(res, 400, "invalid-value", "Invalid value",
+					"purge: a dry run purges nothing; send purge or dry_run, not both");
+			pv_http_problem_field(res, "/purge", "not with dry_run");
 			return 0;
 		}
-		o.batch = (size_t)b;
+		o.purge = (size_t)p;
 	}
 	rc = pv_retention_sweep(v, req->caller, &o, &r);
 	if (rc != 0) {
@@ -220,10 +259,12 @@ static int sweep(pv_vault *v, pv_http_request *req, pv_http_response *res)
 							"records", (json_int_t)r->counts[i].records));
 	for (i = 0; erased != NULL && i < r->nerased; i++)
 		json_array_append_new(erased, json_string(r->erased[i]));
-	out = json_pack("{s:b,s:o,s:I,s:I,s:I,s:I,s:I,s:o,s:o}", "dry_run", r->dry_run, "now", pv_api_time(r->now),
-			"deleted", (json_int_t)r->deleted, "anonymized", (json_int_t)r->anonymized,
-			"kept", (json_int_t)r->kept, "subjects_erased", (json_int_t)r->subjects_erased,
-			"batches", (json_int_t)r->batches, "counts", counts, "erased", erased);
+	out = json_pack("{s:b,s:o,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:o,s:o}", "dry_run", r->dry_run,
+			"now", pv_api_time(r->now), "deleted", (json_int_t)r->deleted,
+			"anonymized", (json_int_t)r->anonymized, "kept", (json_int_t)r->kept,
+			"subjects_erased", (json_int_t)r->subjects_erased, "batches", (json_int_t)r->batches,
+			"destroyed", (json_int_t)r->destroyed, "purged", (json_int_t)r->purged,
+			"counts", counts, "erased", erased);
 	pv_sweep_report_free(r);
 	if (out == NULL)
 		return pv_http_problem_from_error(res, PV_ENOMEM);
@@ -259,7 +300,9 @@ const pv_http_route pv_http_retention_routes[] = {
 	  .description = "Deletes or anonymizes (per the policy's retention rules) every record whose expiry has "
 			 "passed, except what a legal hold covers or a restricted subject holds, and erases "
 			 "subjects left with no record and no hold. dry_run reports the same counts and the "
-			 "subjects that would be erased, and writes nothing. Runs alone, in batches of its own. "
+			 "subjects that would be erased, and writes nothing. Expired records become unreadable at "
+			 "once (destroyed: their epoch key is gone); a real sweep then deletes up to purge rows of "
+			 "such records (purged), left by this sweep or earlier ones. Runs alone, in batches of its own. "
 			 "409 (sweep-running) when another sweep (any server or process on this vault) is "
 			 "running: this one did nothing.",
 	  .body = sweep_body, .response_schema = schema_sweep, .success_status = 200,

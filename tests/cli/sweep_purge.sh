@@ -7,14 +7,21 @@
 # (--purge 2 exactly two, then the default all the rest: purged adds up to the
 # number destroyed), each purge audited "retention.purge" without a subject;
 # --purge with a bad value, or with --dry-run, is a usage error naming the
-# option (exit 2). Runs on SQLite, or on PostgreSQL with PRIVAULT_STORE (row
-# counts through psql).
+# option (exit 2). The same over HTTP: POST /v1/retention/sweep {"purge": 0}
+# destroys without purging, {} then purges (default 10,000 rows), and purge
+# with dry_run is a 400 naming /purge. Runs on SQLite, or on PostgreSQL with
+# PRIVAULT_STORE (row counts through psql).
 set -euo pipefail
 
 : "${PRIVAULT:?PRIVAULT must name the privault binary}"
 : "${SRCDIR:?SRCDIR must name the source root}"
 T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
+SP=
+cleanup() {
+	[ -n "$SP" ] && kill -KILL "$SP" 2>/dev/null
+	rm -rf "$T"
+}
+trap cleanup EXIT
 unset PRIVAULT_KEYS PRIVAULT_CONFIG
 export PRIVAULT_VAULT="$T/vault"
 P="$PRIVAULT"
@@ -131,4 +138,32 @@ r = json.load(open(sys.argv[1]))
 assert r["deleted"] == 2 and r["destroyed"] == 1 and r["purged"] == 1 and r["kept"] == 0, r
 EOF
 [ "$(rows)" = 1 ] || fail "after the default sweep: $(rows) rows"
-echo "ok: sweep --purge: destroyed records unreadable at once, rows purged later (2 + 2 = 4 destroyed), usage errors"
+
+# ---- over HTTP: {"purge": 0} destroys and keeps the rows, {} purges them (default 10,000)
+"$P" record put "$A" --category commercial --purpose order_fulfilment --data '{"order":"A-2"}' >/dev/null
+"$P" record put "$A" --category commercial --purpose order_fulfilment --data '{"order":"A-3"}' >/dev/null
+export PRIVAULT_NOW=2025-07-15T00:00:00Z
+ADMIN=$("$P" apikey create admin1 --role admin 2>/dev/null)
+PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+"$P" serve --port "$PORT" --sweep-every 0 >"$T/server.log" 2>&1 &
+SP=$!
+URL="http://127.0.0.1:$PORT"
+for _ in $(seq 100); do curl -sf "$URL/healthz" >/dev/null 2>&1 && break; sleep 0.05; done
+post() { curl -s -o "$T/out" -w '%{http_code}' -H "Authorization: Bearer $ADMIN" \
+	-H "Content-Type: application/json" -d "$1" "$URL/v1/retention/sweep"; }
+[ "$(post '{"dry_run": true, "purge": 1}')" = 400 ] && grep -q '"pointer":"/purge"' "$T/out" ||
+	fail "HTTP purge with dry_run: $(cat "$T/out")"
+[ "$(post '{"purge": -1}')" = 400 ] && grep -q '"pointer":"/purge"' "$T/out" || fail "HTTP purge -1: $(cat "$T/out")"
+[ "$(rows)" = 3 ] || fail "a refused HTTP sweep changed rows: $(rows)"
+[ "$(post '{"purge": 0}')" = 200 ] || fail "HTTP sweep purge 0: $(cat "$T/out")"
+[ "$(field destroyed)" = 2 ] && [ "$(field purged)" = 0 ] && [ "$(field deleted)" = 2 ] ||
+	fail "HTTP sweep purge 0: $(cat "$T/out")"
+[ "$(rows)" = 3 ] || fail "HTTP purge 0 deleted rows: $(rows) left"
+[ "$(post '{}')" = 200 ] || fail "HTTP sweep: $(cat "$T/out")"
+[ "$(field destroyed)" = 0 ] && [ "$(field purged)" = 2 ] || fail "HTTP sweep default purge: $(cat "$T/out")"
+[ "$(rows)" = 1 ] || fail "after the HTTP purge: $(rows) rows"
+kill -TERM "$SP"
+wait "$SP" || fail "serve exited $?"
+SP=
+"$P" audit verify >/dev/null || fail "audit does not verify at the end"
+echo "ok: sweep --purge: destroyed records unreadable at once, rows purged later (2 + 2 = 4 destroyed), usage errors; the same over HTTP"
