@@ -23,7 +23,7 @@ PRIVAULT_TEST_STORE=$(pg_new_db consent_ledger) "$BUILDDIR/tests/unit/test_conse
 
 # The CLI tests, each against a database of its own (they create one vault each).
 # PV_DB_DUMP prints the database as text, for the "nothing in clear" checks.
-for t in vault_session import key_rotate; do
+for t in vault_session import key_rotate sweep_purge; do
 	url=$(pg_new_db "cli_$t")
 	echo "== tests/cli/$t.sh on PostgreSQL"
 	PRIVAULT_STORE=$url PV_DB_DUMP="$PG_BIN/pg_dump -h $PG_DIR -U $PG_USER -d cli_$t" \
