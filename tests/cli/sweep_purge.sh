@@ -9,7 +9,8 @@
 # --purge with a bad value, or with --dry-run, is a usage error naming the
 # option (exit 2). The same over HTTP: POST /v1/retention/sweep {"purge": 0}
 # destroys without purging, {} then purges (default 10,000 rows), and purge
-# with dry_run is a 400 naming /purge. Runs on SQLite, or on PostgreSQL with
+# with dry_run is a 400 naming /purge. The server's schedule purges at most
+# 10 x --sweep-batch rows per run and logs them. Runs on SQLite, or on PostgreSQL with
 # PRIVAULT_STORE (row counts through psql).
 set -euo pipefail
 
@@ -165,5 +166,30 @@ post() { curl -s -o "$T/out" -w '%{http_code}' -H "Authorization: Bearer $ADMIN"
 kill -TERM "$SP"
 wait "$SP" || fail "serve exited $?"
 SP=
+
+# ---- the server's schedule: 25 more destroyed at once, purged at most 10 x batch (1) per run
+python3 - "$T/more.jsonl" <<'PY'
+import json, sys
+with open(sys.argv[1], "w") as out:
+    for i in range(25):
+        out.write(json.dumps({"subject": {"identifiers": {"email": "more%d@example.org" % i}},
+                              "category": "commercial", "purpose": "order_fulfilment",
+                              "data": {"n": i}}) + "\n")
+PY
+"$P" import "$T/more.jsonl" --no-progress >/dev/null
+[ "$(rows)" = 26 ] || fail "after the import: $(rows) rows"
+export PRIVAULT_NOW=2025-09-01T00:00:00Z
+"$P" serve --port "$PORT" --sweep-every 1s --sweep-batch 1 >"$T/server.log" 2>&1 &
+SP=$!
+for _ in $(seq 150); do [ "$(rows)" = 1 ] && break; sleep 0.1; done
+[ "$(rows)" = 1 ] || fail "the schedule left $(rows) rows"
+kill -TERM "$SP"
+wait "$SP" || fail "serve exited $?"
+SP=
+grep "retention sweep" "$T/server.log" >"$T/log" || true
+want="privault serve: retention sweep: deleted 25, anonymized 0, kept 0, subjects erased 25, purged 10
+privault serve: retention sweep: deleted 0, anonymized 0, kept 0, subjects erased 0, purged 10
+privault serve: retention sweep: deleted 0, anonymized 0, kept 0, subjects erased 0, purged 5"
+[ "$(cat "$T/log")" = "$want" ] || fail "the schedule's log lines: $(cat "$T/log")"
 "$P" audit verify >/dev/null || fail "audit does not verify at the end"
-echo "ok: sweep --purge: destroyed records unreadable at once, rows purged later (2 + 2 = 4 destroyed), usage errors; the same over HTTP"
+echo "ok: sweep --purge: destroyed records unreadable at once, rows purged later (2 + 2 = 4 destroyed), usage errors; the same over HTTP; the schedule purges 10 x batch per run"
