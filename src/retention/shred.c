@@ -209,45 +209,38 @@ static int id_cb(const char *const *cols, const pv_store_value *vals, size_t n, 
 	return 0;
 }
 
-static int found_cb(const char *const *cols, const pv_store_value *vals, size_t n, void *payload)
-{
-	(void)cols;
-	(void)vals;
-	(void)n;
-	*(int *)payload = 1;
-	return 0;
-}
-
 /*
  * Erase the subjects whose latest record expiry (records_until) fell in the
- * destroyed epochs, when no record of theirs is left (one kept by a hold, or
- * without an epoch, e.g. stored before epochs existed) and no hold names them.
+ * destroyed epochs, when no record of theirs is left and no hold names them.
+ * Such a subject's records all expired before the new watermark, so the only
+ * ones left are those without an epoch (re-sealed just now for a hold or a
+ * restriction, stored before epochs existed, or stored within two minutes of
+ * their expiry): one query over the expiry index lists their subjects.
  */
 static int shred_erasures(shred_ctx *c, int64_t w_old)
 {
 	static const char cand[] = "SELECT id FROM subjects WHERE records_until >= ? AND records_until < ?"
-				   " AND state <> 2";
-	static const char left[] = "SELECT 1 FROM records WHERE subject_id = ?"
-				   " AND (key_epoch IS NULL OR key_epoch >= ?) LIMIT 1";
+				   " AND state <> 2 ORDER BY id";
+	static const char left[] = "SELECT DISTINCT subject_id FROM records WHERE expires_at < ? AND key_epoch IS NULL"
+				   " ORDER BY subject_id";
 	pv_sweep_ctx *sw = c->sw;
 	pv_store *s = pv_vault_store(sw->v);
 	pv_store_value p[] = { pv_sv_int(w_old * PV_EPOCH_SECONDS), pv_sv_int(sw->w_new * PV_EPOCH_SECONDS) };
-	id_list l = { 0 };
+	id_list l = { 0 }, keep = { 0 };
 	int rc;
 
 	rc = pv_store_query(s, "subjects emptied", cand, p, 2, id_cb, &l);
+	if (rc == 0 && l.n > 0)
+		rc = pv_store_query(s, "records left", left, &p[1], 1, id_cb, &keep);
 	for (size_t i = 0; rc == 0 && i < l.n; i++) {
-		pv_store_value q[] = { pv_sv_text(l.v[i]), pv_sv_int(sw->w_new) };
-		int any = 0;
-
-		if (pv_ret_is_held(sw, l.v[i]))
-			continue;
-		if ((rc = pv_store_query(s, "records left", left, q, 2, found_cb, &any)) < 0 || any)
+		if (pv_ret_is_held(sw, l.v[i]) ||
+		    (keep.n > 0 && bsearch(l.v[i], keep.v, keep.n, sizeof(*keep.v), pv_ret_cmp_sid) != NULL))
 			continue;
 		if ((rc = pv_vault_subject_erase(sw->v, sw->caller, l.v[i], 0)) == 0)
 			rc = pv_ret_erased_add(sw->rep, l.v[i]);
 	}
 	free(l.v);
+	free(keep.v);
 	return rc;
 }
 
