@@ -388,7 +388,7 @@ int pv_subject_erase(pv_vault *v, const pv_caller *caller, const char *subject_i
  */
 int pv_vault_subject_erase(pv_vault *v, const pv_caller *caller, const char *subject_id, int delete_rows)
 {
-	pv_subject_info info;
+	pv_store_subject row;
 	ident_list l = { 0 };
 	size_t deleted = 0;
 	char outcome[64];
@@ -400,9 +400,12 @@ int pv_vault_subject_erase(pv_vault *v, const pv_caller *caller, const char *sub
 	if ((rc = pv_vault_caller_check(caller)) < 0 || (rc = pv_vault_caller_may_write(caller)) < 0)
 		return rc;
 	pv_vault_put_cache_wipe(v);   /* whichever subject it holds: its key may be the one going away */
-	if ((rc = pv_vault_subject_load(v, subject_id, &info)) < 0)
-		return rc;
-	if (info.state == PV_SUBJECT_ERASED)
+	if (!pv_uuid_valid(subject_id))
+		return pv_error_set(PV_EINVAL, "subject_id: expected a lower-case UUID");
+	/* the row alone (its state): the consent view a subject load adds is not needed here */
+	if ((rc = pv_store_subject_get(v->store, subject_id, &row)) < 0)
+		return rc == PV_ENOTFOUND ? pv_error_set(rc, "subject %s: not found", subject_id) : rc;
+	if (row.state == PV_SUBJECT_ERASED)
 		return pv_error_set(PV_EERASED, "subject %s: already erased", subject_id);
 
 	if ((rc = pv_vault_tx_begin(v)) < 0)
