@@ -292,14 +292,14 @@ int pv_retention_shred(pv_sweep_ctx *sw)
 	sw->nheld = 0;
 	if (rc == 0)
 		rc = pv_ret_held_load(sw);
-	if (rc == 0)
-		rc = pv_vault_epochs_read(sw->v);
+	if (rc == 0)   /* a vault without a frontier has nothing sealed under an epoch (and gets none here) */
+		rc = pv_vault_epochs_read(sw->v, 0);
 	w_old = pv_vault_epochs_watermark(sw->v);
-	if (rc == 0 && sw->w_new > w_old) {
+	if (rc == 0 && w_old >= 0 && sw->w_new > w_old) {
 		rc = shred_read(&c, w_old);
 		if (rc == 0 && !dry)
 			rc = shred_write(&c, w_old);
-	} else if (sw->w_new < w_old) {
+	} else if (w_old >= 0 && sw->w_new < w_old) {
 		sw->w_new = w_old;   /* a look behind the watermark: those epochs are gone already */
 	}
 	if (!dry) {
@@ -378,9 +378,9 @@ int pv_retention_purge(pv_vault *v, const pv_caller *caller, size_t limit, size_
 			break;
 		l.n = 0;
 		deleted = 0;
-		rc = pv_vault_epochs_read(v);
+		rc = pv_vault_epochs_read(v, 0);
 		w = pv_vault_epochs_watermark(v);
-		if (rc == 0) {
+		if (rc == 0 && w > 0) {
 			pv_store_value p[] = { pv_sv_int(w * PV_EPOCH_SECONDS), pv_sv_int(w), pv_sv_int((int64_t)want) };
 
 			rc = pv_store_query(pv_vault_store(v), "records destroyed", sel, p, 3, ref_cb, &l);

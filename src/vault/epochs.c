@@ -107,7 +107,7 @@ static int row_cb(const char *const *cols, const pv_store_value *vals, size_t n,
  * it (ON CONFLICT DO NOTHING: another process may create it at the same time,
  * and then its tree is the one read back).
  */
-int pv_vault_epochs_read(pv_vault *v)
+int pv_vault_epochs_read(pv_vault *v, int create)
 {
 	static const char sel[] = "SELECT watermark, kek_version, wrapped FROM retention_keys WHERE id = 1";
 	static const char ins[] = "INSERT INTO retention_keys (id, watermark, kek_version, wrapped) VALUES (1, 0, ?, ?)"
@@ -120,6 +120,10 @@ int pv_vault_epochs_read(pv_vault *v)
 	int rc;
 
 	rc = pv_store_query(v->store, "retention_keys read", sel, NULL, 0, row_cb, &c);
+	if (rc == 0 && !c.found && !create) {
+		pv_vault_epochs_forget(v);
+		return 0;
+	}
 	if (rc == 0 && !c.found) {
 		pv_epoch_tree_new(e->tree, &e->len);
 		if ((rc = pv_epoch_tree_wrap(v->keys, e->tree, e->len, wrapped, &wlen, &version)) == 0) {
@@ -174,7 +178,7 @@ static int epoch_key(pv_vault *v, int64_t epoch, const uint8_t **out)
 	 * may have destroyed it since (a clock behind that sweep's, a record stored near its expiry) */
 	if (e->len == 0 || pv_clock_now() - e->read_at >= EPOCH_REREAD || pv_clock_now() < e->read_at ||
 	    epoch < e->watermark + EPOCH_NEAR) {
-		if ((rc = pv_vault_epochs_read(v)) < 0)
+		if ((rc = pv_vault_epochs_read(v, 1)) < 0)
 			return rc;
 	}
 	for (unsigned i = 0; i < EPOCH_CACHE; i++)
@@ -247,10 +251,10 @@ int pv_vault_epochs_advance(pv_vault *v, int64_t watermark)
 
 	if (watermark < 0 || watermark > UINT32_MAX)
 		return pv_error_set(PV_EINVAL, "watermark: out of range");
-	if ((rc = pv_vault_epochs_read(v)) < 0)
+	if ((rc = pv_vault_epochs_read(v, 0)) < 0)
 		return rc;
-	if (watermark <= e->watermark)
-		return 0;
+	if (e->len == 0 || watermark <= e->watermark)
+		return 0;   /* no frontier: nothing was ever sealed under an epoch */
 	rc = pv_epoch_tree_prune(e->tree, &e->len, (uint32_t)watermark);
 	if (rc == 0) {
 		e->watermark = watermark;
@@ -267,7 +271,19 @@ int pv_vault_epochs_rewrap(pv_vault *v)
 {
 	int rc;
 
-	if ((rc = pv_vault_epochs_read(v)) < 0)
+	if ((rc = pv_vault_epochs_read(v, 1)) < 0)
 		return rc;
 	return write_tree(v);
+}
+
+void pv_vault_epochs_forget(pv_vault *v)
+{
+	pv_vault_epochs *e = v->epochs;
+
+	if (e == NULL)
+		return;
+	sodium_memzero(e->tree, PV_EPOCH_TREE_MAX);
+	e->len = 0;
+	e->watermark = 0;
+	cache_drop(e, 1);
 }

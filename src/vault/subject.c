@@ -391,6 +391,7 @@ int pv_vault_subject_erase(pv_vault *v, const pv_caller *caller, const char *sub
 	pv_store_subject row;
 	ident_list l = { 0 };
 	size_t deleted = 0;
+	int64_t live = 0;
 	char outcome[64];
 	pv_time now = pv_clock_now();
 	int rc;
@@ -415,6 +416,8 @@ int pv_vault_subject_erase(pv_vault *v, const pv_caller *caller, const char *sub
 		rc = 0;   /* a subject whose key is already gone is still erased to the end */
 	if (rc == 0)
 		rc = pv_store_identifier_each(v->store, subject_id, ident_cb, &l);
+	if (rc == 0 && delete_rows)   /* the audit counts readable records, not rows of destroyed epochs */
+		rc = pv_store_record_count_subjects(v->store, (const char (*)[PV_ID_LEN + 1])row.id, 1, &live);
 	if (rc == 0 && delete_rows)
 		rc = pv_store_record_delete_subject(v->store, subject_id, &deleted);
 	if (rc == 0)
@@ -425,7 +428,7 @@ int pv_vault_subject_erase(pv_vault *v, const pv_caller *caller, const char *sub
 		rc = pv_consent_erase_rows(v->store, subject_id, NULL);
 	if (rc == 0)
 		rc = pv_store_subject_set_state(v->store, subject_id, PV_SUBJECT_ERASED, now);
-	snprintf(outcome, sizeof(outcome), "ok:records=%zu", deleted);
+	snprintf(outcome, sizeof(outcome), "ok:records=%lld", (long long)live);
 	if (rc == 0)
 		rc = pv_audit_append(v->audit, caller->name, "subject.erase", subject_id, NULL, NULL, outcome);
 	rc = pv_vault_tx_end(v, rc);

@@ -299,6 +299,7 @@ int pv_vault_tx_end(pv_vault *v, int rc)
 	snprintf(msg, sizeof(msg), "%s", pv_error_last());
 	pv_store_rollback(v->store);
 	pv_audit_forget(v->audit);
+	pv_vault_epochs_forget(v);   /* a frontier created or pruned in the transaction is undone too */
 	return pv_error_set(rc, "%s", msg);
 }
 
@@ -340,6 +341,7 @@ static void batch_abort(pv_vault *v)
 	pv_vault_put_cache_wipe(v);
 	pv_store_rollback(v->store);
 	pv_audit_forget(v->audit);
+	pv_vault_epochs_forget(v);
 	v->batch = 0;
 	v->batch_failed = 0;
 	load_current_policy(v);

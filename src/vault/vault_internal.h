@@ -58,8 +58,10 @@ int pv_vault_tx_end(pv_vault *v, int rc);
  */
 int pv_vault_subject_erase(pv_vault *v, const pv_caller *caller, const char *subject_id, int delete_rows);
 int pv_vault_record_reseal(pv_vault *v, const char *subject_id, const char *record_id);
-/* (Re-)read the retention epoch watermark and frontier (vault/epochs.c); the watermark, or -1. */
-int pv_vault_epochs_read(pv_vault *v);
+/* (Re-)read the retention epoch watermark and frontier (vault/epochs.c), creating them when the
+ * vault has none and `create` (a record put); without `create` a vault without them has
+ * watermark -1 (pv_vault_epochs_watermark) and nothing sealed under an epoch. */
+int pv_vault_epochs_read(pv_vault *v, int create);
 int64_t pv_vault_epochs_watermark(pv_vault *v);
 /* Destroy every epoch below `watermark`, inside the caller's transaction (the sweep). */
 int pv_vault_epochs_advance(pv_vault *v, int64_t watermark);
@@ -112,6 +114,8 @@ int64_t pv_vault_epoch_for(pv_time expires_at, pv_time now);
  * epoch is destroyed. */
 int pv_vault_record_key(pv_vault *v, int64_t key_epoch, const uint8_t *dek, const uint8_t **out);
 void pv_vault_record_key_wipe(pv_vault *v);
+/* Forget the handle's frontier and cached keys (after a rollback: it may never have been stored). */
+void pv_vault_epochs_forget(pv_vault *v);
 /* Rewrap the stored frontier with the current KEK (key rotation). */
 int pv_vault_epochs_rewrap(pv_vault *v);
 

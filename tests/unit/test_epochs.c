@@ -777,7 +777,7 @@ static void verify_audit(pv_vault *v)
 
 static int64_t watermark(pv_vault *v)
 {
-	assert_int_equal(pv_vault_epochs_read(v), 0);
+	assert_int_equal(pv_vault_epochs_read(v, 0), 0);
 	return pv_vault_epochs_watermark(v);
 }
 
@@ -1288,13 +1288,57 @@ static void test_vault_dry_run(void **state)
 	assert_int_equal(watermark(f->v), later / PV_EPOCH_SECONDS);
 }
 
+/* A batch that created the vault's frontier rolls back: the handle must not keep sealing under it. */
+static void test_vault_batch_rollback_frontier(void **state)
+{
+	fixture *f = *state;
+	static const char q[] = "SELECT COUNT(*) FROM retention_keys";
+	char sid[PV_ID_LEN + 1], r1[PV_ID_LEN + 1], r2[PV_ID_LEN + 1];
+	pv_record_list *l = NULL;
+	pv_decision d;
+	int64_t n = -1;
+
+	subject(f->v, 1, sid);
+	assert_int_equal(pv_vault_begin(f->v), 0);
+	put(f->v, sid, "commercial", "order_fulfilment", "{\"n\":1}", r1);   /* creates the frontier row, in the batch */
+	assert_int_equal(pv_vault_rollback(f->v), 0);
+	assert_int_equal(pv_store_query(pv_vault_store(f->v), "test", q, NULL, 0, count_cb, &n), 0);
+	assert_int_equal(n, 0);                                               /* rolled back with it */
+	put(f->v, sid, "commercial", "order_fulfilment", "{\"n\":2}", r2);   /* committed */
+	assert_int_equal(pv_record_read(f->v, &ADMIN, sid, "order_fulfilment", "commercial", &l, &d), 0);
+	assert_int_equal(pv_record_list_count(l), 1);   /* not sealed under a frontier no row holds */
+	pv_record_list_free(l);
+	put(f->v, sid, "commercial", "order_fulfilment", "{\"n\":3}", r1);   /* from another handle, or a minute later */
+	pv_vault_close(f->v);
+	f->v = NULL;
+	assert_int_equal(pv_vault_open(&f->v, f->dir, NULL), 0);
+	assert_int_equal(pv_record_read(f->v, &ADMIN, sid, "order_fulfilment", "commercial", &l, &d), 0);
+	assert_int_equal(pv_record_list_count(l), 2);
+	pv_record_list_free(l);
+}
+
+/* A dry run writes nothing: not even the frontier row of a vault that has none yet. */
+static void test_vault_dry_run_fresh(void **state)
+{
+	fixture *f = *state;
+	static const char q[] = "SELECT COUNT(*) FROM retention_keys";
+	pv_sweep_report *r;
+	int64_t n = -1;
+
+	r = sweep(f->v, 1, T0 + DAY, 0);
+	pv_sweep_report_free(r);
+	assert_int_equal(pv_store_query(pv_vault_store(f->v), "test", q, NULL, 0, count_cb, &n), 0);
+	assert_int_equal(n, 0);
+}
+
 #define VAULT_TEST(t) cmocka_unit_test_setup_teardown(t, setup, teardown)
 #define VAULT_TESTS                                                                                     \
 	VAULT_TEST(test_vault_destroy_purge), VAULT_TEST(test_vault_sweep_purges),                     \
 	VAULT_TEST(test_vault_epoch_boundary), VAULT_TEST(test_vault_short_retention),                 \
 	VAULT_TEST(test_vault_hold_subject), VAULT_TEST(test_vault_hold_category),                     \
 	VAULT_TEST(test_vault_rotate), VAULT_TEST(test_vault_rotate_fresh), VAULT_TEST(test_vault_copy), \
-	VAULT_TEST(test_vault_dry_run)
+	VAULT_TEST(test_vault_dry_run), VAULT_TEST(test_vault_batch_rollback_frontier),                \
+	VAULT_TEST(test_vault_dry_run_fresh)
 
 int main(void)
 {
