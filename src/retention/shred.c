@@ -155,7 +155,8 @@ static int row_cb(const char *const *cols, const pv_store_value *vals, size_t n,
 		c->nkept++;
 		return 0;
 	}
-	if ((rc = pv_ret_action_for(sw, &r, &a)) < 0 || (rc = group_add(&c->lines, r.category, r.purpose, "", 0, a)) < 0)
+	if ((rc = pv_ret_action_for(sw, &r, &a)) < 0 ||
+	    (rc = group_add(&c->lines, r.category, r.purpose, "", 0, a)) < 0)
 		return rc;
 	if (a == PV_RETAIN_ANONYMIZE &&
 	    (rc = group_add(&c->tallies, r.category, r.purpose, r.source, pv_ret_month_of(r.collected_at), a)) < 0)
@@ -220,9 +221,8 @@ static int id_cb(const char *const *cols, const pv_store_value *vals, size_t n, 
 static int shred_erasures(shred_ctx *c, int64_t w_old)
 {
 	static const char cand[] = "SELECT id FROM subjects WHERE records_until >= ? AND records_until < ?"
-				   " AND state <> 2 ORDER BY id";
-	static const char left[] = "SELECT DISTINCT subject_id FROM records WHERE expires_at < ? AND key_epoch IS NULL"
-				   " ORDER BY subject_id";
+				   " AND state <> 2";
+	static const char left[] = "SELECT DISTINCT subject_id FROM records WHERE expires_at < ? AND key_epoch IS NULL";
 	pv_sweep_ctx *sw = c->sw;
 	pv_store *s = pv_vault_store(sw->v);
 	pv_store_value p[] = { pv_sv_int(w_old * PV_EPOCH_SECONDS), pv_sv_int(sw->w_new * PV_EPOCH_SECONDS) };
@@ -232,6 +232,9 @@ static int shred_erasures(shred_ctx *c, int64_t w_old)
 	rc = pv_store_query(s, "subjects emptied", cand, p, 2, id_cb, &l);
 	if (rc == 0 && l.n > 0)
 		rc = pv_store_query(s, "records left", left, &p[1], 1, id_cb, &keep);
+	/* sorted here, not by ORDER BY: PostgreSQL orders text by its collation, bsearch by strcmp */
+	if (rc == 0 && keep.n > 1)
+		qsort(keep.v, keep.n, sizeof(*keep.v), pv_ret_cmp_sid);
 	for (size_t i = 0; rc == 0 && i < l.n; i++) {
 		if (pv_ret_is_held(sw, l.v[i]) ||
 		    (keep.n > 0 && bsearch(l.v[i], keep.v, keep.n, sizeof(*keep.v), pv_ret_cmp_sid) != NULL))

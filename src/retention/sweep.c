@@ -1,18 +1,21 @@
 /*
  * The retention sweeper.
  *
- * A sweep walks the records whose expires_at has passed (the store leaves out
- * those a legal hold covers and those of restricted subjects), earliest expiry
- * first, in batches. For each record the retention rule of the policy version
- * it was collected under gives the action: delete, or anonymize (delete the
- * ciphertext, add one to a de-identified tally of category x purpose x source
- * x month of collection). Each batch is one transaction holding the
- * deletions, the tallies, one audit entry per subject and action, and the
- * erasure (pv_subject_erase) of every subject the batch left with no record
- * and no hold naming it. A real sweep runs under the store's job lock
- * "retention.sweep" (one sweep at a time across every process; the others
- * skip). A dry run makes the same walk in one read, writes nothing and takes
- * no lock. docs/retention.md explains the choices.
+ * A sweep first destroys the retention epochs that have ended (shred.c: the
+ * records sealed under them become unreadable and invisible in one
+ * transaction, their rows are purged afterwards). Then it walks the expired
+ * records without an epoch (the store leaves out those a legal hold covers
+ * and those of restricted subjects), earliest expiry first, in batches. For
+ * each record the retention rule of the policy version it was collected under
+ * gives the action: delete, or anonymize (delete the ciphertext, add one to a
+ * de-identified tally of category x purpose x source x month of collection).
+ * Each batch is one transaction holding the deletions, the tallies, one audit
+ * entry per subject and action, and the erasure (pv_subject_erase) of every
+ * subject the batch left with no record and no hold naming it. A real sweep
+ * runs under the store's job lock "retention.sweep" (one sweep at a time
+ * across every process; the others skip) and may end with a purge. A dry run
+ * makes the same reads, writes nothing and takes no lock. docs/retention.md
+ * explains the choices.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -186,9 +189,11 @@ static int dry_cb(const pv_store_expired *r, void *payload)
 
 	if (r->key_epoch != 0 && r->key_epoch < sw->w_new)
 		return 0;   /* in an epoch the shred step destroys: counted there */
-	if ((rc = pv_ret_action_for(sw, r, &a)) < 0 || (rc = pv_ret_count_add(sw->rep, r->category, r->purpose, a, 1)) < 0)
+	if ((rc = pv_ret_action_for(sw, r, &a)) < 0 ||
+	    (rc = pv_ret_count_add(sw->rep, r->category, r->purpose, a, 1)) < 0)
 		return rc;
-	if ((rc = pv_ret_grow((void **)&sw->subjects, &sw->capsubjects, sw->nsubjects + 1, sizeof(*sw->subjects))) < 0)
+	if ((rc = pv_ret_grow((void **)&sw->subjects, &sw->capsubjects, sw->nsubjects + 1,
+			      sizeof(*sw->subjects))) < 0)
 		return rc;
 	memcpy(sw->subjects[sw->nsubjects++], r->subject_id, PV_ID_LEN + 1);
 	return 0;
