@@ -51,6 +51,7 @@
 
 #include "bench_util.h"
 #include "crypto/crypto.h"   /* PV_EPOCH_SECONDS: the generator seals nothing but sets key_epoch as record put does */
+#include "vault/vault_internal.h"   /* pv_vault_epochs_read: the frontier a first put would create */
 #include "privault/error.h"
 #include "privault/retention.h"
 #include "privault/vault.h"
@@ -267,6 +268,11 @@ int main(int argc, char **argv)
 	pv_clock_set(NOW - 500 * 86400);
 	if ((rc = pv_vault_init(vdir, POLICY, NULL)) != 0)
 		pv_bench_die("pv_vault_init", rc);
+	/* the epoch key frontier, as the vault's first record put with an expiry creates it */
+	if ((rc = pv_vault_open(&v, vdir, NULL)) != 0 || (rc = pv_vault_epochs_read(v, 1)) != 0)
+		pv_bench_die("epoch frontier", rc);
+	pv_vault_close(v);
+	v = NULL;
 	printf("bench_sweep: %" PRIu64 " records, %" PRIu64 " expired, %" PRIu64 " per subject, mode %s, batch %" PRIu64 "\n",
 	       n, m, k, cohort ? "cohort" : "spread", batch);
 	generate(db, n, m, k, cohort);
