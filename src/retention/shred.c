@@ -222,7 +222,9 @@ static int shred_erasures(shred_ctx *c, int64_t w_old)
 {
 	static const char cand[] = "SELECT id FROM subjects WHERE records_until >= ? AND records_until < ?"
 				   " AND state <> 2";
-	static const char left[] = "SELECT DISTINCT subject_id FROM records WHERE expires_at < ? AND key_epoch IS NULL";
+	/* no DISTINCT: SQLite would then walk every record by the subject index instead of the
+	 * expiry range (a 10x slower sweep at 10M records); duplicates do not hurt bsearch */
+	static const char left[] = "SELECT subject_id FROM records WHERE expires_at < ? AND key_epoch IS NULL";
 	pv_sweep_ctx *sw = c->sw;
 	pv_store *s = pv_vault_store(sw->v);
 	pv_store_value p[] = { pv_sv_int(w_old * PV_EPOCH_SECONDS), pv_sv_int(sw->w_new * PV_EPOCH_SECONDS) };
