@@ -595,24 +595,35 @@ int pv_dek_unwrap(const pv_keyring *k, uint32_t version, const char *subject_id,
 
 /* AD for a wrapped secret: "pv-secret\0" || label || version (4 bytes BE). */
 #define SECRET_AD_PREFIX "pv-secret"
+#define SECRET_AD_MAX (sizeof(SECRET_AD_PREFIX) + 64 + 4)
 
-int pv_secret_wrap(const pv_keyring *k, uint32_t version, const char *label, const uint8_t *in, size_t len,
-		   uint8_t *out)
+static int secret_ad(uint8_t ad[SECRET_AD_MAX], size_t *adlen, const char *label, uint32_t version)
 {
-	const uint8_t *kek = kek_of(k, version);
-	uint8_t ad[sizeof(SECRET_AD_PREFIX) + 64 + 4];
 	size_t ll = label ? strlen(label) : 0;
 
-	if (!kek)
-		return pv_error_set(PV_ENOTFOUND, "keyring: no kek version %u", version);
 	if (ll == 0 || ll > 64)
 		return pv_error_set(PV_EINVAL, "label: expected 1..64 characters");
 	memcpy(ad, SECRET_AD_PREFIX, sizeof(SECRET_AD_PREFIX));
 	memcpy(ad + sizeof(SECRET_AD_PREFIX), label, ll);
 	put_be32(ad + sizeof(SECRET_AD_PREFIX) + ll, version);
+	*adlen = sizeof(SECRET_AD_PREFIX) + ll + 4;
+	return 0;
+}
+
+int pv_secret_wrap(const pv_keyring *k, uint32_t version, const char *label, const uint8_t *in, size_t len,
+		   uint8_t *out)
+{
+	const uint8_t *kek = kek_of(k, version);
+	uint8_t ad[SECRET_AD_MAX];
+	size_t adlen;
+	int rc;
+
+	if (!kek)
+		return pv_error_set(PV_ENOTFOUND, "keyring: no kek version %u", version);
+	if ((rc = secret_ad(ad, &adlen, label, version)) != 0)
+		return rc;
 	randombytes_buf(out, PV_NONCE_LEN);
-	crypto_aead_xchacha20poly1305_ietf_encrypt(out + PV_NONCE_LEN, NULL, in, len, ad,
-						   sizeof(SECRET_AD_PREFIX) + ll + 4, NULL, out, kek);
+	crypto_aead_xchacha20poly1305_ietf_encrypt(out + PV_NONCE_LEN, NULL, in, len, ad, adlen, NULL, out, kek);
 	return 0;
 }
 
@@ -620,20 +631,18 @@ int pv_secret_unwrap(const pv_keyring *k, uint32_t version, const char *label, c
 		     uint8_t *out)
 {
 	const uint8_t *kek = kek_of(k, version);
-	uint8_t ad[sizeof(SECRET_AD_PREFIX) + 64 + 4];
-	size_t ll = label ? strlen(label) : 0;
+	uint8_t ad[SECRET_AD_MAX];
+	size_t adlen;
+	int rc;
 
 	if (!kek)
 		return pv_error_set(PV_ENOTFOUND, "keyring: no kek version %u", version);
-	if (ll == 0 || ll > 64)
-		return pv_error_set(PV_EINVAL, "label: expected 1..64 characters");
+	if ((rc = secret_ad(ad, &adlen, label, version)) != 0)
+		return rc;
 	if (len < PV_NONCE_LEN + PV_TAG_LEN)
 		return pv_error_set(PV_ECRYPTO, "%s: wrapped secret too short", label);
-	memcpy(ad, SECRET_AD_PREFIX, sizeof(SECRET_AD_PREFIX));
-	memcpy(ad + sizeof(SECRET_AD_PREFIX), label, ll);
-	put_be32(ad + sizeof(SECRET_AD_PREFIX) + ll, version);
 	if (crypto_aead_xchacha20poly1305_ietf_decrypt(out, NULL, NULL, in + PV_NONCE_LEN, len - PV_NONCE_LEN, ad,
-						       sizeof(SECRET_AD_PREFIX) + ll + 4, in, kek) != 0) {
+						       adlen, in, kek) != 0) {
 		sodium_memzero(out, len - PV_NONCE_LEN - PV_TAG_LEN);
 		return pv_error_set(PV_ECRYPTO, "%s: does not open with kek version %u", label, version);
 	}

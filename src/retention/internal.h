@@ -61,6 +61,8 @@ pv_time pv_ret_month_of(pv_time t);
 int pv_ret_held_load(pv_sweep_ctx *sw);
 int pv_ret_is_held(const pv_sweep_ctx *sw, const char *subject_id);
 int pv_ret_cmp_sid(const void *a, const void *b);
+/* Commit the pv_vault_begin() batch when rc == 0, else roll it back keeping the error message. */
+int pv_ret_end(pv_vault *v, int rc);
 
 /*
  * The sweep's first step (shred.c): destroy the retention epochs that have

@@ -283,7 +283,6 @@ static int shred_write(shred_ctx *c, int64_t w_old)
 int pv_retention_shred(pv_sweep_ctx *sw)
 {
 	shred_ctx c;
-	char msg[PV_ERRMSG_MAX];
 	int64_t w_old;
 	int dry = sw->rep->dry_run, rc;
 
@@ -307,15 +306,8 @@ int pv_retention_shred(pv_sweep_ctx *sw)
 	} else if (w_old >= 0 && sw->w_new < w_old) {
 		sw->w_new = w_old;   /* a look behind the watermark: those epochs are gone already */
 	}
-	if (!dry) {
-		if (rc == 0) {
-			rc = pv_vault_commit(sw->v);
-		} else {
-			snprintf(msg, sizeof(msg), "%s", pv_error_last());
-			pv_vault_rollback(sw->v);
-			pv_error_set(rc, "%s", msg);
-		}
-	}
+	if (!dry)
+		rc = pv_ret_end(sw->v, rc);
 	for (size_t i = 0; rc == 0 && i < c.lines.n; i++)
 		rc = pv_ret_count_add(sw->rep, c.lines.v[i].category, c.lines.v[i].purpose, c.lines.v[i].action,
 				      c.lines.v[i].n);
@@ -395,16 +387,7 @@ int pv_retention_purge(pv_vault *v, const pv_caller *caller, size_t limit, size_
 		snprintf(outcome, sizeof(outcome), "ok:rows=%zu", deleted);
 		if (rc == 0 && deleted > 0)
 			rc = pv_audit_append(pv_vault_audit(v), caller->name, "retention.purge", NULL, NULL, NULL, outcome);
-		if (rc == 0) {
-			rc = pv_vault_commit(v);
-		} else {
-			char msg[PV_ERRMSG_MAX];
-
-			snprintf(msg, sizeof(msg), "%s", pv_error_last());
-			pv_vault_rollback(v);
-			pv_error_set(rc, "%s", msg);
-		}
-		if (rc < 0)
+		if ((rc = pv_ret_end(v, rc)) < 0)
 			break;
 		total += deleted;
 		if (l.n < want)

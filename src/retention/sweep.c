@@ -179,6 +179,18 @@ pv_time pv_ret_month_of(pv_time t)
 	return (pv_time)timegm(&tm);
 }
 
+/* Commit the caller's pv_vault_begin() batch when rc == 0, else roll it back keeping the message. */
+int pv_ret_end(pv_vault *v, int rc)
+{
+	char msg[PV_ERRMSG_MAX];
+
+	if (rc == 0)
+		return pv_vault_commit(v);
+	snprintf(msg, sizeof(msg), "%s", pv_error_last());
+	pv_vault_rollback(v);
+	return pv_error_set(rc, "%s", msg);
+}
+
 /* ---- dry run ---------------------------------------------------------------------------------- */
 
 static int dry_cb(const pv_store_expired *r, void *payload)
@@ -436,7 +448,6 @@ done:
  */
 static int batch_run(pv_sweep_ctx *sw, pv_time from, size_t batch)
 {
-	char msg[PV_ERRMSG_MAX];
 	size_t i;
 	int rc;
 
@@ -453,13 +464,7 @@ static int batch_run(pv_sweep_ctx *sw, pv_time from, size_t batch)
 		rc = pv_store_record_expired_each(pv_vault_store(sw->v), from, sw->now, batch, batch_cb, sw);
 	if (rc == 0 && sw->n > 0)
 		rc = batch_write(sw);
-	if (rc == 0) {
-		rc = pv_vault_commit(sw->v);
-	} else {
-		snprintf(msg, sizeof(msg), "%s", pv_error_last());
-		pv_vault_rollback(sw->v);
-		pv_error_set(rc, "%s", msg);
-	}
+	rc = pv_ret_end(sw->v, rc);
 	if (rc == 0 && sw->n > 0) {
 		sw->rep->batches++;
 		for (i = 0; i < sw->n && rc == 0; i++)
