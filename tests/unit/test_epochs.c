@@ -463,28 +463,16 @@ static void test_tree_known_answer(void **state)
 
 /* ---- the vault -------------------------------------------------------------------------------- */
 
-typedef struct {
-	char root[64];
-	char dir[128];
-	pv_vault *v;
-} fixture;
+typedef pv_test_fixture fixture;
 
 static int setup(void **state)
 {
-	fixture *f = calloc(1, sizeof(*f));
-
-	pv_test_vault_setup(f->root, f->dir, &f->v, POLICY, "epochs", T0);
-	*state = f;
-	return 0;
+	return pv_test_fixture_setup(state, POLICY, "epochs", T0);
 }
 
 static int teardown(void **state)
 {
-	fixture *f = *state;
-
-	pv_test_vault_teardown(f->root, f->v);
-	free(f);
-	return 0;
+	return pv_test_fixture_teardown(state);
 }
 
 static void subject(pv_vault *v, int n, char id[PV_ID_LEN + 1])

@@ -38,29 +38,17 @@ static const pv_caller ADMIN = { "test-admin", PV_ROLE_ADMIN, NULL, 0 };
 static const pv_caller SERVICE = { "test-service", PV_ROLE_SERVICE, NULL, 0 };
 static const pv_time T0 = 1741608000;
 
-typedef struct {
-	char root[64];
-	char dir[128];
-	pv_vault *v;
-} fixture;
+typedef pv_test_fixture fixture;
 
 static int setup(void **state)
 {
-	fixture *f = calloc(1, sizeof(*f));
-
 	unsetenv("PRIVAULT_OUTBOX_MAIL");
-	pv_test_vault_setup(f->root, f->dir, &f->v, POLICY, "obx", T0);
-	*state = f;
-	return 0;
+	return pv_test_fixture_setup(state, POLICY, "obx", T0);
 }
 
 static int teardown(void **state)
 {
-	fixture *f = *state;
-
-	pv_test_vault_teardown(f->root, f->v);
-	free(f);
-	return 0;
+	return pv_test_fixture_teardown(state);
 }
 
 static void email(pv_vault *v, const char *to, const char *body, char id[PV_ID_LEN + 1])

@@ -37,28 +37,16 @@ static const pv_caller SERVICE = { "test-service", PV_ROLE_SERVICE, NULL, 0 };
 /* 2025-03-10T12:00:00Z: records are collected from here on. */
 static const pv_time T0 = 1741608000;
 
-typedef struct {
-	char root[64];
-	char dir[128];
-	pv_vault *v;
-} fixture;
+typedef pv_test_fixture fixture;
 
 static int setup(void **state)
 {
-	fixture *f = calloc(1, sizeof(*f));
-
-	pv_test_vault_setup(f->root, f->dir, &f->v, POLICY, "ret", T0);
-	*state = f;
-	return 0;
+	return pv_test_fixture_setup(state, POLICY, "ret", T0);
 }
 
 static int teardown(void **state)
 {
-	fixture *f = *state;
-
-	pv_test_vault_teardown(f->root, f->v);
-	free(f);
-	return 0;
+	return pv_test_fixture_teardown(state);
 }
 
 /* A subject with one e-mail identifier (unique per n). */

@@ -1,7 +1,7 @@
 /*
  * A fresh vault in a temporary directory for one cmocka test: the setup and
- * teardown that the vault-level unit tests share (test_retention, test_rights,
- * test_fulfil, test_outbox). The environment is cleared of PRIVAULT_KEYS and
+ * teardown that the vault-level unit tests share (test_retention, test_epochs,
+ * test_rights, test_fulfil, test_outbox). The environment is cleared of PRIVAULT_KEYS and
  * PRIVAULT_STORE so the vault's own key file and SQLite database are used, and
  * the clock is frozen at `t0` until the teardown.
  */
@@ -44,6 +44,33 @@ static inline void pv_test_vault_teardown(const char *root, pv_vault *v)
 	pv_clock_reset();
 	pv_vault_close(v);
 	nftw(root, pv_test_rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* The usual cmocka state: a vault in a temporary directory (most vault-level tests need no more). */
+typedef struct {
+	char root[64];
+	char dir[128];
+	pv_vault *v;
+} pv_test_fixture;
+
+/* Bodies of a test file's setup (policy, tag and t0 as for pv_test_vault_setup) and teardown. */
+static inline int pv_test_fixture_setup(void **state, const char *policy, const char *tag, pv_time t0)
+{
+	pv_test_fixture *f = calloc(1, sizeof(*f));
+
+	assert_non_null(f);
+	pv_test_vault_setup(f->root, f->dir, &f->v, policy, tag, t0);
+	*state = f;
+	return 0;
+}
+
+static inline int pv_test_fixture_teardown(void **state)
+{
+	pv_test_fixture *f = *state;
+
+	pv_test_vault_teardown(f->root, f->v);
+	free(f);
+	return 0;
 }
 
 #endif
