@@ -342,8 +342,9 @@ static int text_answer(pv_http_response *res, char *text, const char *ctype)
 	return 0;
 }
 
-/* GET /v1/consent/subjects/{ref}/receipt -> 200 Kantara Consent Receipt JSON. */
-static int h_receipt(pv_vault *v, pv_http_request *req, pv_http_response *res)
+/* A receipt of {ref} made by `make` (owned text), answered as `ctype`. */
+static int receipt_answer(pv_vault *v, pv_http_request *req, pv_http_response *res,
+			  int (*make)(pv_vault *, const pv_caller *, const char *, char **), const char *ctype)
 {
 	char *doc = NULL;
 	int rc;
@@ -352,24 +353,21 @@ static int h_receipt(pv_vault *v, pv_http_request *req, pv_http_response *res)
 		return 0;
 	if (gpc_on_read(v, req, res, req->params[0]) != 0)
 		return 0;
-	if ((rc = pv_consent_receipt_json(v, req->caller, req->params[0], &doc)) != 0)
+	if ((rc = make(v, req->caller, req->params[0], &doc)) != 0)
 		return pv_http_problem_from_error(res, rc);
-	return text_answer(res, doc, "application/json");
+	return text_answer(res, doc, ctype);
+}
+
+/* GET /v1/consent/subjects/{ref}/receipt -> 200 Kantara Consent Receipt JSON. */
+static int h_receipt(pv_vault *v, pv_http_request *req, pv_http_response *res)
+{
+	return receipt_answer(v, req, res, pv_consent_receipt_json, "application/json");
 }
 
 /* GET /v1/consent/subjects/{ref}/receipt.csv -> 200 text/csv. */
 static int h_receipt_csv(pv_vault *v, pv_http_request *req, pv_http_response *res)
 {
-	char *doc = NULL;
-	int rc;
-
-	if (!ref_or_404(res, req->params[0]))
-		return 0;
-	if (gpc_on_read(v, req, res, req->params[0]) != 0)
-		return 0;
-	if ((rc = pv_consent_receipt_csv(v, req->caller, req->params[0], &doc)) != 0)
-		return pv_http_problem_from_error(res, rc);
-	return text_answer(res, doc, "text/csv; charset=utf-8");
+	return receipt_answer(v, req, res, pv_consent_receipt_csv, "text/csv; charset=utf-8");
 }
 
 typedef struct {

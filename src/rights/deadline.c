@@ -88,9 +88,7 @@ int pv_request_extend(pv_vault *v, const pv_caller *caller, const char *id, cons
 {
 	const pv_policy_rights *rt;
 	pv_rq_row row;
-	uint8_t bi[32];
 	char due[32], body[768];
-	pv_outbox_message m;
 	int rc, own;
 
 	if (!v || (rc = pv_rq_caller(caller, 1, "extend")) < 0)
@@ -112,9 +110,9 @@ int pv_request_extend(pv_vault *v, const pv_caller *caller, const char *id, cons
 		return pv_error_set(PV_EPOLICY, "extension: the %s settings allow none", pv_regime_name(row.r.regime));
 	if (!contact_kind || strcmp(contact_kind, "email") != 0 || !row.has_bi)
 		return pv_error_set(PV_EINVAL, "contact_kind: expected email, the identifier given at intake");
-	if ((rc = pv_rq_blind(v, contact_kind, contact, bi)) < 0)
+	if ((rc = pv_rq_intake_matches(v, &row, contact_kind, contact)) < 0)
 		return rc;
-	if (strcmp(row.id_kind, contact_kind) != 0 || sodium_memcmp(bi, row.id_bi, 32) != 0)
+	if (rc == 0)
 		return pv_error_set(PV_EDENIED, "contact: not the identifier given at intake of request %s", id);
 	row.r.extended_due = period_end(row.r.due_at, &rt->extension, rt->holidays, rt->nholidays);
 	snprintf(row.r.reason, sizeof(row.r.reason), "%s", reason);
@@ -125,17 +123,9 @@ int pv_request_extend(pv_vault *v, const pv_caller *caller, const char *id, cons
 		 "If you are not satisfied you may complain to: %s\n",
 		 row.r.id, pv_policy_request_name(row.r.type), reason, due,
 		 pv_request_complaint_route(pv_vault_policy(v), row.r.regime));
-	memset(&m, 0, sizeof(m));
-	m.channel = PV_OUTBOX_EMAIL;
-	m.destination = contact;
-	m.topic = "request_extension";
-	m.subject_id = row.r.subject_id[0] ? row.r.subject_id : NULL;
-	m.mail_subject = "Your privacy request: deadline extended";
-	m.body = body;
-	m.len = strlen(body);
 	if ((rc = pv_rq_batch_begin(v, &own)) < 0)
 		return rc;
-	rc = pv_outbox_enqueue(v, caller, &m, NULL);
+	rc = pv_rq_mail(v, caller, &row, contact, "request_extension", "Your privacy request: deadline extended", body);
 	if (rc == 0)
 		rc = pv_rq_event(v, caller, &row, "extended", reason);
 	if (rc == 0)

@@ -106,6 +106,16 @@ int pv_rq_blind(pv_vault *v, const char *kind, const char *value, uint8_t out[32
 	return rc;
 }
 
+int pv_rq_intake_matches(pv_vault *v, const pv_rq_row *row, const char *kind, const char *value)
+{
+	uint8_t bi[32];
+	int rc;
+
+	if ((rc = pv_rq_blind(v, kind, value, bi)) < 0)
+		return rc;
+	return row->has_bi && strcmp(row->id_kind, kind) == 0 && sodium_memcmp(bi, row->id_bi, 32) == 0;
+}
+
 /* ---- rows ---------------------------------------------------------------- */
 
 #define RQ_COLS "id, subject_id, type, regime, requester, authorization_hash, id_kind, id_bi, state, needed, " \
@@ -260,7 +270,6 @@ static int details_check(const char *details, char **out)
 static int acknowledge(pv_vault *v, const pv_caller *caller, pv_rq_row *row, const char *address)
 {
 	char rec[32], due[32], body[640];
-	pv_outbox_message m;
 	int rc;
 
 	pv_time_format(row->r.received_at, rec, sizeof(rec));
@@ -270,15 +279,7 @@ static int acknowledge(pv_vault *v, const pv_caller *caller, pv_rq_row *row, con
 		 "We will answer by %s%s.\n",
 		 row->r.id, pv_policy_request_name(row->r.type), rec, due,
 		 row->r.state == PV_REQ_VERIFYING ? "; first, please enter the verification code we sent you" : "");
-	memset(&m, 0, sizeof(m));
-	m.channel = PV_OUTBOX_EMAIL;
-	m.destination = address;
-	m.topic = "request_acknowledgement";
-	m.subject_id = row->r.subject_id[0] ? row->r.subject_id : NULL;
-	m.mail_subject = "Your privacy request: received";
-	m.body = body;
-	m.len = strlen(body);
-	rc = pv_outbox_enqueue(v, caller, &m, NULL);
+	rc = pv_rq_mail(v, caller, row, address, "request_acknowledgement", "Your privacy request: received", body);
 	if (rc == 0)
 		rc = pv_rq_event(v, caller, row, "acknowledged", "");
 	return rc;

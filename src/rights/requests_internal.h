@@ -36,6 +36,10 @@ int pv_rq_update(pv_vault *v, const pv_rq_row *row);
 int pv_rq_move(pv_vault *v, const pv_caller *caller, pv_rq_row *row, pv_request_state to, const char *reason);
 /* A same-state event of the history and audit ("extended", "fee_charged", "code_sent"...). */
 int pv_rq_event(pv_vault *v, const pv_caller *caller, pv_rq_row *row, const char *event, const char *reason);
+/* Queue an email about row to the requester at `to` through the outbox (topic and subject line
+ * name the message; body is copied by the outbox) - inside a transaction (state.c). */
+int pv_rq_mail(pv_vault *v, const pv_caller *caller, const pv_rq_row *row, const char *to, const char *topic,
+	       const char *mail_subject, const char *body);
 /* 1 for completed, partially_completed, refused, withdrawn, expired. */
 int pv_rq_final(pv_request_state s);
 /* Reason codes: ^[a-z][a-z0-9_]{0,63}$. */
@@ -46,6 +50,9 @@ int pv_rq_deadlines(const pv_policy *p, pv_regime r, pv_time at, pv_time *ack_du
 int pv_rq_on_verified(pv_vault *v, const pv_caller *caller, pv_rq_row *row);
 /* Blind index of an intake identifier (normalized). */
 int pv_rq_blind(pv_vault *v, const char *kind, const char *value, uint8_t out[32]);
+/* 1 when (kind, value) is the identifier given at intake of row (constant-time), 0 when not,
+ * or a PV_E* code (malformed value). */
+int pv_rq_intake_matches(pv_vault *v, const pv_rq_row *row, const char *kind, const char *value);
 /* Issue a code for row and queue it to (kind, value) through the outbox; inside a batch (verify.c). */
 int pv_rq_code_issue(pv_vault *v, const pv_caller *caller, pv_rq_row *row, const char *value);
 /* Open a batch for an operation that queues outbox messages, or join the caller's (*own = 0). */

@@ -98,6 +98,22 @@ int pv_rq_move(pv_vault *v, const pv_caller *caller, pv_rq_row *row, pv_request_
 	return record(v, caller, row, to, reason, NULL);
 }
 
+int pv_rq_mail(pv_vault *v, const pv_caller *caller, const pv_rq_row *row, const char *to, const char *topic,
+	       const char *mail_subject, const char *body)
+{
+	pv_outbox_message m;
+
+	memset(&m, 0, sizeof(m));
+	m.channel = PV_OUTBOX_EMAIL;
+	m.destination = to;
+	m.topic = topic;
+	m.subject_id = row->r.subject_id[0] ? row->r.subject_id : NULL;
+	m.mail_subject = mail_subject;
+	m.body = body;
+	m.len = strlen(body);
+	return pv_outbox_enqueue(v, caller, &m, NULL);
+}
+
 int pv_rq_event(pv_vault *v, const pv_caller *caller, pv_rq_row *row, const char *event, const char *reason)
 {
 	return record(v, caller, row, row->r.state, reason, event);

@@ -33,7 +33,6 @@ static int code_hash(pv_vault *v, const char *request_id, const char *code, uint
 int pv_rq_code_issue(pv_vault *v, const pv_caller *caller, pv_rq_row *row, const char *value)
 {
 	char code[PV_REQUEST_CODE_LEN + 1], body[512];
-	pv_outbox_message m;
 	int rc;
 
 	snprintf(code, sizeof(code), "%08u", (unsigned)randombytes_uniform(100000000u));
@@ -46,15 +45,7 @@ int pv_rq_code_issue(pv_vault *v, const pv_caller *caller, pv_rq_row *row, const
 		 "Your verification code for privacy request %s is: %s\n"
 		 "It is valid for %d minutes. If you did not make this request, ignore this message.\n",
 		 row->r.id, code, PV_REQUEST_CODE_TTL / 60);
-	memset(&m, 0, sizeof(m));
-	m.channel = PV_OUTBOX_EMAIL;
-	m.destination = value;
-	m.topic = "verification_code";
-	m.subject_id = row->r.subject_id[0] ? row->r.subject_id : NULL;
-	m.mail_subject = "Your privacy request: verification code";
-	m.body = body;
-	m.len = strlen(body);
-	rc = pv_outbox_enqueue(v, caller, &m, NULL);
+	rc = pv_rq_mail(v, caller, row, value, "verification_code", "Your privacy request: verification code", body);
 	if (rc == 0)
 		rc = pv_rq_event(v, caller, row, "code_sent", "");
 out:
@@ -66,7 +57,6 @@ out:
 int pv_request_code_send(pv_vault *v, const pv_caller *caller, const char *id, const char *kind, const char *value)
 {
 	pv_rq_row row;
-	uint8_t bi[32];
 	int rc, own;
 
 	if (!v || (rc = pv_rq_caller(caller, 1, "code")) < 0)
@@ -79,9 +69,9 @@ int pv_request_code_send(pv_vault *v, const pv_caller *caller, const char *id, c
 				    pv_request_state_name(row.r.state));
 	if (!kind || strcmp(kind, "email") != 0)
 		return pv_error_set(PV_EINVAL, "id_kind: expected email");
-	if ((rc = pv_rq_blind(v, kind, value, bi)) < 0)
+	if ((rc = pv_rq_intake_matches(v, &row, kind, value)) < 0)
 		return rc;
-	if (!row.has_bi || strcmp(row.id_kind, kind) != 0 || sodium_memcmp(bi, row.id_bi, 32) != 0)
+	if (rc == 0)
 		return pv_error_set(PV_EDENIED, "id_value: not the identifier given at intake of request %s", id);
 	if ((rc = pv_rq_batch_begin(v, &own)) < 0)
 		return rc;
