@@ -39,14 +39,8 @@ static int event_row_cb(const char *const *cols, const pv_store_value *vals, siz
 	(void)cols;
 	if (n < 17)
 		return pv_error_set(PV_ESTORE, "consent_events: unexpected columns");
-	if (vec->n == vec->cap) {
-		size_t cap = vec->cap ? vec->cap * 2 : 16;
-		pv_consent_event *p = realloc(vec->ev, cap * sizeof(*p));
-		if (!p)
-			return pv_error_set(PV_ENOMEM, "consent: out of memory");
-		vec->ev = p;
-		vec->cap = cap;
-	}
+	if (pv_grow((void **)&vec->ev, &vec->cap, vec->n + 1, sizeof(*vec->ev)) < 0)
+		return PV_ENOMEM;
 	e = &vec->ev[vec->n];
 	memset(e, 0, sizeof(*e));
 	pv_sv_get_text(&vals[0], e->id, sizeof(e->id));
@@ -212,14 +206,8 @@ typedef struct {
 
 static int state_vec_push(state_vec *vec, pv_consent_state **out)
 {
-	if (vec->n == vec->cap) {
-		size_t cap = vec->cap ? vec->cap * 2 : 16;
-		pv_consent_state *p = realloc(vec->st, cap * sizeof(*p));
-		if (!p)
-			return pv_error_set(PV_ENOMEM, "consent: out of memory");
-		vec->st = p;
-		vec->cap = cap;
-	}
+	if (pv_grow((void **)&vec->st, &vec->cap, vec->n + 1, sizeof(*vec->st)) < 0)
+		return PV_ENOMEM;
 	*out = &vec->st[vec->n++];
 	memset(*out, 0, sizeof(**out));
 	return 0;
@@ -549,14 +537,8 @@ static int ref_row_cb(const char *const *cols, const pv_store_value *vals, size_
 	(void)cols;
 	if (n < 1)
 		return 0;
-	if (r->n == r->cap) {
-		size_t cap = r->cap ? r->cap * 2 : 64;
-		void *p = realloc(r->refs, cap * sizeof(r->refs[0]));
-		if (!p)
-			return pv_error_set(PV_ENOMEM, "consent: out of memory");
-		r->refs = p;
-		r->cap = cap;
-	}
+	if (pv_grow((void **)&r->refs, &r->cap, r->n + 1, sizeof(*r->refs)) < 0)
+		return PV_ENOMEM;
 	pv_sv_get_text(&vals[0], r->refs[r->n], sizeof(r->refs[0]));
 	r->n++;
 	return 0;
@@ -680,14 +662,8 @@ static int deadline_row_cb(const char *const *cols, const pv_store_value *vals, 
 		return 0;
 	if (vec->filter == PV_CONSENT_DEADLINES_OVERDUE && !d.overdue)
 		return 0;
-	if (vec->n == vec->cap) {
-		size_t cap = vec->cap ? vec->cap * 2 : 16;
-		pv_consent_deadline *p = realloc(vec->d, cap * sizeof(*p));
-		if (!p)
-			return pv_error_set(PV_ENOMEM, "consent: out of memory");
-		vec->d = p;
-		vec->cap = cap;
-	}
+	if (pv_grow((void **)&vec->d, &vec->cap, vec->n + 1, sizeof(*vec->d)) < 0)
+		return PV_ENOMEM;
 	vec->d[vec->n++] = d;
 	return 0;
 }

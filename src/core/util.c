@@ -2,6 +2,8 @@
 #include "core/error.h"
 
 #include <sodium.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 char *pv_hex_encode(char *out, const uint8_t *in, size_t len)
@@ -88,4 +90,20 @@ int pv_id_valid(const char *s, size_t max)
 			return 0;
 	}
 	return n <= max;
+}
+
+int pv_grow(void **p, size_t *cap, size_t need, size_t size)
+{
+	size_t c = *cap ? *cap : 16;
+	void *n;
+
+	if (need <= *cap)
+		return 0;
+	while (c < need)
+		c *= 2;
+	if (c > SIZE_MAX / size || (n = realloc(*p, c * size)) == NULL)
+		return pv_error_set(PV_ENOMEM, "out of memory");
+	*p = n;
+	*cap = c;
+	return 0;
 }

@@ -21,4 +21,11 @@ int pv_uuid_valid(const char *s);
 /* True if `s` matches ^[a-z][a-z0-9_]{0,max-1}$ */
 int pv_id_valid(const char *s, size_t max);
 
+/*
+ * Grow the array *p (elements of `size` bytes, capacity *cap elements) to hold
+ * at least `need`, doubling from 16. 0, or PV_ENOMEM ("out of memory") with
+ * *p and *cap unchanged.
+ */
+int pv_grow(void **p, size_t *cap, size_t need, size_t size);
+
 #endif

@@ -215,15 +215,8 @@ static int collect(const pv_store_hold *h, void *payload)
 {
 	hold_vec *l = payload;
 
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 16;
-		pv_hold *n = realloc(l->v, cap * sizeof(*n));
-
-		if (n == NULL)
-			return pv_error_set(PV_ENOMEM, "hold list: out of memory");
-		l->v = n;
-		l->cap = cap;
-	}
+	if (pv_grow((void **)&l->v, &l->cap, l->n + 1, sizeof(*l->v)) < 0)
+		return PV_ENOMEM;
 	hold_copy(&l->v[l->n++], h);
 	return 0;
 }

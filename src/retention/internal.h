@@ -47,8 +47,6 @@ typedef struct {
 
 
 /* ---- sweep.c helpers shared with shred.c ---- */
-/* Grow *p (elements of `size` bytes, capacity *cap) to hold at least `need`. 0 or PV_ENOMEM. */
-int pv_ret_grow(void **p, size_t *cap, size_t need, size_t size);
 /* The action for an expired record, by its policy version's rule (cached in sw). */
 int pv_ret_action_for(pv_sweep_ctx *sw, const pv_store_expired *r, pv_retention_action *out);
 /* Add n records to the report's line for category x purpose x action, and to its totals. */

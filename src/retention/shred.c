@@ -20,6 +20,7 @@
 
 #include "audit/audit.h"
 #include "core/error.h"
+#include "core/util.h"
 #include "retention/internal.h"
 #include "vault/vault_internal.h"
 
@@ -55,7 +56,7 @@ static int hold_cb(const pv_store_hold *h, void *payload)
 	shred_ctx *c = payload;
 	int rc;
 
-	if ((rc = pv_ret_grow((void **)&c->holds, &c->capholds, c->nholds + 1, sizeof(*c->holds))) < 0)
+	if ((rc = pv_grow((void **)&c->holds, &c->capholds, c->nholds + 1, sizeof(*c->holds))) < 0)
 		return rc;
 	c->holds[c->nholds++] = *h;
 	return 0;
@@ -69,7 +70,7 @@ static int restricted_cb(const char *const *cols, const pv_store_value *vals, si
 	(void)cols;
 	if (n != 1)
 		return pv_error_set(PV_ESTORE, "sweep: subjects: unexpected columns");
-	if ((rc = pv_ret_grow((void **)&c->restricted, &c->caprestricted, c->nrestricted + 1,
+	if ((rc = pv_grow((void **)&c->restricted, &c->caprestricted, c->nrestricted + 1,
 			      sizeof(*c->restricted))) < 0)
 		return rc;
 	if (pv_sv_get_text(&vals[0], c->restricted[c->nrestricted], PV_ID_LEN + 1) < 0)
@@ -113,7 +114,7 @@ static int group_add(group_list *l, const char *category, const char *purpose, c
 		}
 	}
 	if (g == NULL) {
-		if ((rc = pv_ret_grow((void **)&l->v, &l->cap, l->n + 1, sizeof(*l->v))) < 0)
+		if ((rc = pv_grow((void **)&l->v, &l->cap, l->n + 1, sizeof(*l->v))) < 0)
 			return rc;
 		l->last = l->n++;
 		g = &l->v[l->last];
@@ -148,7 +149,7 @@ static int row_cb(const char *const *cols, const pv_store_value *vals, size_t n,
 		return pv_error_set(PV_ESTORE, "sweep: records: malformed row");
 	r.collected_at = pv_sv_get_int(&vals[6]);
 	if (kept(c, &r)) {
-		if ((rc = pv_ret_grow((void **)&c->kept, &c->capkept, c->nkept + 1, sizeof(*c->kept))) < 0)
+		if ((rc = pv_grow((void **)&c->kept, &c->capkept, c->nkept + 1, sizeof(*c->kept))) < 0)
 			return rc;
 		memcpy(c->kept[c->nkept].subject_id, r.subject_id, sizeof(r.subject_id));
 		memcpy(c->kept[c->nkept].id, r.id, sizeof(r.id));
@@ -163,7 +164,7 @@ static int row_cb(const char *const *cols, const pv_store_value *vals, size_t n,
 		return rc;
 	c->destroyed++;
 	if (sw->rep->dry_run) {   /* the dry run's erasure check counts every record that would go */
-		if ((rc = pv_ret_grow((void **)&sw->subjects, &sw->capsubjects, sw->nsubjects + 1,
+		if ((rc = pv_grow((void **)&sw->subjects, &sw->capsubjects, sw->nsubjects + 1,
 				      sizeof(*sw->subjects))) < 0)
 			return rc;
 		memcpy(sw->subjects[sw->nsubjects++], r.subject_id, PV_ID_LEN + 1);
@@ -202,7 +203,7 @@ static int id_cb(const char *const *cols, const pv_store_value *vals, size_t n, 
 	(void)cols;
 	if (n < 1)
 		return pv_error_set(PV_ESTORE, "sweep: subjects: unexpected columns");
-	if ((rc = pv_ret_grow((void **)&l->v, &l->cap, l->n + 1, sizeof(*l->v))) < 0)
+	if ((rc = pv_grow((void **)&l->v, &l->cap, l->n + 1, sizeof(*l->v))) < 0)
 		return rc;
 	if (pv_sv_get_text(&vals[0], l->v[l->n], PV_ID_LEN + 1) < 0)
 		return pv_error_set(PV_ESTORE, "sweep: subjects: malformed id");

@@ -23,6 +23,7 @@
 
 #include "audit/audit.h"
 #include "core/error.h"
+#include "core/util.h"
 #include "retention/internal.h"
 #include "store/store.h"
 #include "vault/vault_internal.h"
@@ -30,24 +31,6 @@
 const char *pv_retention_action_name(pv_retention_action a)
 {
 	return a == PV_RETAIN_ANONYMIZE ? "anonymize" : "delete";
-}
-
-/* Grow *p (elements of `size` bytes, capacity *cap) to hold at least `need`. 0 or PV_ENOMEM. */
-int pv_ret_grow(void **p, size_t *cap, size_t need, size_t size)
-{
-	size_t c = *cap ? *cap : 64;
-	void *n;
-
-	if (need <= *cap)
-		return 0;
-	while (c < need)
-		c *= 2;
-	n = realloc(*p, c * size);
-	if (n == NULL)
-		return pv_error_set(PV_ENOMEM, "sweep: out of memory");
-	*p = n;
-	*cap = c;
-	return 0;
 }
 
 /*
@@ -71,7 +54,7 @@ int pv_ret_action_for(pv_sweep_ctx *sw, const pv_store_expired *r, pv_retention_
 			return 0;
 		}
 	}
-	if ((rc = pv_ret_grow((void **)&sw->rules, &sw->caprules, sw->nrules + 1, sizeof(*sw->rules))) < 0)
+	if ((rc = pv_grow((void **)&sw->rules, &sw->caprules, sw->nrules + 1, sizeof(*sw->rules))) < 0)
 		return rc;
 	slot = &sw->rules[sw->nrules++];
 	memcpy(slot->policy_version, r->policy_version, sizeof(slot->policy_version));
@@ -100,7 +83,7 @@ int pv_ret_count_add(pv_sweep_report *rep, const char *category, const char *pur
 			c = &rep->counts[i];
 	if (c == NULL) {
 		/* the report keeps no capacity: lines are few, grow one at a time */
-		if ((rc = pv_ret_grow((void **)&rep->counts, &cap, rep->ncounts + 1, sizeof(*rep->counts))) < 0)
+		if ((rc = pv_grow((void **)&rep->counts, &cap, rep->ncounts + 1, sizeof(*rep->counts))) < 0)
 			return rc;
 		c = &rep->counts[rep->ncounts++];
 		memset(c, 0, sizeof(*c));
@@ -144,7 +127,7 @@ static int held_cb(const pv_store_hold *h, void *payload)
 
 	if (h->subject_id[0] == '\0')
 		return 0;
-	if ((rc = pv_ret_grow((void **)&sw->held, &sw->capheld, sw->nheld + 1, sizeof(*sw->held))) < 0)
+	if ((rc = pv_grow((void **)&sw->held, &sw->capheld, sw->nheld + 1, sizeof(*sw->held))) < 0)
 		return rc;
 	memcpy(sw->held[sw->nheld++], h->subject_id, PV_ID_LEN + 1);
 	return 0;
@@ -204,7 +187,7 @@ static int dry_cb(const pv_store_expired *r, void *payload)
 	if ((rc = pv_ret_action_for(sw, r, &a)) < 0 ||
 	    (rc = pv_ret_count_add(sw->rep, r->category, r->purpose, a, 1)) < 0)
 		return rc;
-	if ((rc = pv_ret_grow((void **)&sw->subjects, &sw->capsubjects, sw->nsubjects + 1,
+	if ((rc = pv_grow((void **)&sw->subjects, &sw->capsubjects, sw->nsubjects + 1,
 			      sizeof(*sw->subjects))) < 0)
 		return rc;
 	memcpy(sw->subjects[sw->nsubjects++], r->subject_id, PV_ID_LEN + 1);

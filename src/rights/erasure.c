@@ -40,14 +40,8 @@ static int rec_cb(const pv_store_record *r, void *payload)
 	rec_list *l = payload;
 	rec_meta *m;
 
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 64;
-		rec_meta *nv = realloc(l->v, cap * sizeof(*nv));
-		if (!nv)
-			return pv_error_set(PV_ENOMEM, "erase: out of memory");
-		l->v = nv;
-		l->cap = cap;
-	}
+	if (pv_grow((void **)&l->v, &l->cap, l->n + 1, sizeof(*l->v)) < 0)
+		return PV_ENOMEM;
 	m = &l->v[l->n++];
 	memset(m, 0, sizeof(*m));
 	memcpy(m->ref.subject_id, r->subject_id, sizeof(m->ref.subject_id));
@@ -62,14 +56,8 @@ static int hold_cb(const pv_store_hold *h, void *payload)
 {
 	hold_list *l = payload;
 
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 8;
-		pv_store_hold *nv = realloc(l->v, cap * sizeof(*nv));
-		if (!nv)
-			return pv_error_set(PV_ENOMEM, "erase: out of memory");
-		l->v = nv;
-		l->cap = cap;
-	}
+	if (pv_grow((void **)&l->v, &l->cap, l->n + 1, sizeof(*l->v)) < 0)
+		return PV_ENOMEM;
 	l->v[l->n++] = *h;
 	return 0;
 }
@@ -81,14 +69,8 @@ static int ident_cb(const pv_store_identifier *id, void *payload)
 		size_t n, cap;
 	} *l = payload;
 
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 8;
-		pv_fulfil_ident *nv = realloc(l->v, cap * sizeof(*nv));
-		if (!nv)
-			return pv_error_set(PV_ENOMEM, "erase: out of memory");
-		l->v = nv;
-		l->cap = cap;
-	}
+	if (pv_grow((void **)&l->v, &l->cap, l->n + 1, sizeof(*l->v)) < 0)
+		return PV_ENOMEM;
 	snprintf(l->v[l->n].kind, sizeof(l->v[0].kind), "%s", id->kind);
 	memcpy(l->v[l->n].bi, id->blind_index, sizeof(l->v[0].bi));
 	l->n++;
@@ -211,14 +193,8 @@ static int cat_cb(const char *category, size_t count, void *payload)
 {
 	cat_list *l = payload;
 
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 8;
-		pv_category_count *nv = realloc(l->v, cap * sizeof(*nv));
-		if (!nv)
-			return pv_error_set(PV_ENOMEM, "erase: out of memory");
-		l->v = nv;
-		l->cap = cap;
-	}
+	if (pv_grow((void **)&l->v, &l->cap, l->n + 1, sizeof(*l->v)) < 0)
+		return PV_ENOMEM;
 	snprintf(l->v[l->n].category, sizeof(l->v[0].category), "%s", category);
 	l->v[l->n].count = count;
 	l->n++;
@@ -419,14 +395,8 @@ static int purge_cb(const char *const *cols, const pv_store_value *vals, size_t 
 
 	(void)cols;
 	(void)n;
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 16;
-		char(*nv)[PV_ID_LEN + 1] = realloc(l->v, cap * sizeof(*nv));
-		if (!nv)
-			return pv_error_set(PV_ENOMEM, "purge: out of memory");
-		l->v = nv;
-		l->cap = cap;
-	}
+	if (pv_grow((void **)&l->v, &l->cap, l->n + 1, sizeof(*l->v)) < 0)
+		return PV_ENOMEM;
 	pv_sv_get_text(&vals[0], l->v[l->n++], PV_ID_LEN + 1);
 	return 0;
 }

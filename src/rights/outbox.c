@@ -267,14 +267,8 @@ static int due_cb(const char *const *cols, const pv_store_value *vals, size_t n,
 
 	(void)cols;
 	(void)n;
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 16;
-		due_msg *nv = realloc(l->v, cap * sizeof(*nv));
-		if (!nv)
-			return pv_error_set(PV_ENOMEM, "outbox: out of memory");
-		l->v = nv;
-		l->cap = cap;
-	}
+	if (pv_grow((void **)&l->v, &l->cap, l->n + 1, sizeof(*l->v)) < 0)
+		return PV_ENOMEM;
 	d = &l->v[l->n];
 	memset(d, 0, sizeof(*d));
 	pv_sv_get_text(&vals[0], d->id, sizeof(d->id));
@@ -468,14 +462,8 @@ static int entry_cb(const char *const *cols, const pv_store_value *vals, size_t 
 
 	(void)cols;
 	(void)n;
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 16;
-		pv_outbox_entry *nv = realloc(l->v, cap * sizeof(*nv));
-		if (!nv)
-			return pv_error_set(PV_ENOMEM, "outbox: out of memory");
-		l->v = nv;
-		l->cap = cap;
-	}
+	if (pv_grow((void **)&l->v, &l->cap, l->n + 1, sizeof(*l->v)) < 0)
+		return PV_ENOMEM;
 	e = &l->v[l->n++];
 	memset(e, 0, sizeof(*e));
 	pv_sv_get_text(&vals[0], e->id, sizeof(e->id));

@@ -489,14 +489,8 @@ static int list_cb(const char *const *cols, const pv_store_value *vals, size_t n
 	pv_rq_row row;
 	int rc;
 
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 16;
-		pv_request *p = realloc(l->items, cap * sizeof(*p));
-		if (!p)
-			return pv_error_set(PV_ENOMEM, "requests: out of memory");
-		l->items = p;
-		l->cap = cap;
-	}
+	if (pv_grow((void **)&l->items, &l->cap, l->n + 1, sizeof(*l->items)) < 0)
+		return PV_ENOMEM;
 	if ((rc = row_fill(&row, vals, n)) < 0)
 		return rc;
 	l->items[l->n++] = row.r;

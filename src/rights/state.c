@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "core/error.h"
+#include "core/util.h"
 
 /* edges[from] = bit mask of allowed `to` states */
 #define B(s) (1u << (s))
@@ -371,14 +372,8 @@ static int stale_cb(const char *const *cols, const pv_store_value *vals, size_t 
 	pv_time d = pv_sv_get_int(&vals[2]) ? pv_sv_get_int(&vals[2]) : pv_sv_get_int(&vals[1]);
 	if (d >= a->now)
 		return 0;
-	if (a->n == a->cap) {
-		size_t cap = a->cap ? a->cap * 2 : 16;
-		void *p = realloc(a->ids, cap * sizeof(*a->ids));
-		if (!p)
-			return pv_error_set(PV_ENOMEM, "expire: out of memory");
-		a->ids = p;
-		a->cap = cap;
-	}
+	if (pv_grow((void **)&a->ids, &a->cap, a->n + 1, sizeof(*a->ids)) < 0)
+		return PV_ENOMEM;
 	pv_sv_get_text(&vals[0], a->ids[a->n++], PV_ID_LEN + 1);
 	return 0;
 }
@@ -415,14 +410,8 @@ static int hist_cb(const char *const *cols, const pv_store_value *vals, size_t n
 
 	if (n < 5)
 		return 0;
-	if (h->n == h->cap) {
-		size_t cap = h->cap ? h->cap * 2 : 8;
-		void *p = realloc(h->items, cap * sizeof(*h->items));
-		if (!p)
-			return pv_error_set(PV_ENOMEM, "history: out of memory");
-		h->items = p;
-		h->cap = cap;
-	}
+	if (pv_grow((void **)&h->items, &h->cap, h->n + 1, sizeof(*h->items)) < 0)
+		return PV_ENOMEM;
 	pv_request_event *e = &h->items[h->n++];
 	memset(e, 0, sizeof(*e));
 	e->from = (pv_request_state)pv_sv_get_int(&vals[0]);
