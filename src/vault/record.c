@@ -115,14 +115,23 @@ static int spec_against_policy(const pv_policy *p, const pv_record_spec *spec)
  * Raise the subject's records_until (the latest expiry of its records; INT64_MAX
  * for one that never expires) to expires_at: how a sweep finds the subjects
  * that the epochs it destroys may leave with nothing (docs/retention.md).
+ * Inside a batch, a later put to the cached subject expiring no later than
+ * one already raised skips the statement.
  */
 static int records_until(pv_vault *v, const char *subject_id, pv_time expires_at)
 {
 	static const char q[] = "UPDATE subjects SET records_until = ? WHERE id = ?"
 				" AND (records_until IS NULL OR records_until < ?)";
 	pv_store_value p[] = { pv_sv_int(expires_at), pv_sv_text(subject_id), pv_sv_int(expires_at) };
+	int cached = v->put_cached && strncmp(v->put_subj.id, subject_id, sizeof(v->put_subj.id)) == 0;
+	int rc;
 
-	return pv_store_exec(v->store, "subjects records_until", q, p, 3, NULL);
+	if (cached && expires_at <= v->put_until)
+		return 0;
+	rc = pv_store_exec(v->store, "subjects records_until", q, p, 3, NULL);
+	if (rc == 0 && cached)
+		v->put_until = expires_at;
+	return rc;
 }
 
 /* Why this thread's last pv_record_put answered PV_EDENIED (pv_record_put_denied_reason). */

@@ -474,6 +474,7 @@ void pv_vault_put_cache_wipe(pv_vault *v)
 		return;
 	v->put_cached = 0;
 	v->put_tx = 0;
+	v->put_until = 0;
 	sodium_memzero(&v->put_subj, sizeof(v->put_subj));
 	if (v->put_dek)
 		sodium_memzero(v->put_dek, PV_DEK_LEN);
@@ -488,6 +489,7 @@ void pv_vault_put_cache_set(pv_vault *v, const pv_subject_info *subj, const uint
 		return;
 	}
 	v->put_subj = *subj;
+	v->put_until = 0;
 	memcpy(v->put_dek, dek, PV_DEK_LEN);
 	v->put_tx = tx;
 	v->put_cached = 1;

@@ -96,6 +96,7 @@ struct pv_vault {
 	uint64_t put_tx;
 	pv_subject_info put_subj;
 	uint8_t *put_dek;                 /* guarded, PV_DEK_LEN */
+	pv_time put_until;                /* the cached subject's records_until is at least this (0: unknown) */
 	int batch_failed;                 /* a write failed midway inside the batch: commit refuses */
 	struct pv_vault_arena *arena;     /* guarded blocks reused by reads (arena.c); record lists hold a reference */
 	struct pv_vault_epochs *epochs;   /* retention epoch keys (epochs.c) */
