@@ -54,11 +54,18 @@ typedef struct {
 static int hold_cb(const pv_store_hold *h, void *payload)
 {
 	shred_ctx *c = payload;
+	pv_sweep_ctx *sw = c->sw;
 	int rc;
 
 	if ((rc = pv_grow((void **)&c->holds, &c->capholds, c->nholds + 1, sizeof(*c->holds))) < 0)
 		return rc;
 	c->holds[c->nholds++] = *h;
+	if (h->subject_id[0] == '\0')
+		return 0;
+	/* and the subjects holds name, which the erasures skip (pv_ret_is_held) */
+	if ((rc = pv_grow((void **)&sw->held, &sw->capheld, sw->nheld + 1, sizeof(*sw->held))) < 0)
+		return rc;
+	memcpy(sw->held[sw->nheld++], h->subject_id, PV_ID_LEN + 1);
 	return 0;
 }
 
@@ -182,9 +189,12 @@ static int shred_read(shred_ctx *c, int64_t w_old)
 	pv_store_value p[] = { pv_sv_int(w_old * PV_EPOCH_SECONDS), pv_sv_int(c->sw->w_new * PV_EPOCH_SECONDS) };
 	int rc;
 
+	c->sw->nheld = 0;
 	if ((rc = pv_store_hold_each(s, 1, hold_cb, c)) < 0 ||
 	    (rc = pv_store_query(s, "subjects restricted", restricted, NULL, 0, restricted_cb, c)) < 0)
 		return rc;
+	if (c->sw->nheld > 1)
+		qsort(c->sw->held, c->sw->nheld, sizeof(*c->sw->held), pv_ret_cmp_sid);
 	if (c->nrestricted > 1)
 		qsort(c->restricted, c->nrestricted, sizeof(*c->restricted), pv_ret_cmp_sid);
 	return pv_store_query(s, "records of ended epochs", rows, p, 2, row_cb, c);
@@ -294,9 +304,6 @@ int pv_retention_shred(pv_sweep_ctx *sw)
 		return rc;
 	/* holds frozen as in a batch; on PostgreSQL restrictions too (pv_store_hold_lock) */
 	rc = dry ? 0 : pv_store_hold_lock(pv_vault_store(sw->v));
-	sw->nheld = 0;
-	if (rc == 0)
-		rc = pv_ret_held_load(sw);
 	if (rc == 0)   /* a vault without a frontier has nothing sealed under an epoch (and gets none here) */
 		rc = pv_vault_epochs_read(sw->v, 0);
 	w_old = pv_vault_epochs_watermark(sw->v);
